@@ -1,0 +1,5 @@
+import sys
+
+from rails.cli import main
+
+sys.exit(main())

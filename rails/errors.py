@@ -1,0 +1,79 @@
+"""The exceptions dialog-rails raises. Every one names its cause; none hides the original."""
+from __future__ import annotations
+
+
+class RailsError(Exception):
+    """Base class of every error dialog-rails raises on purpose."""
+
+
+class ColangSyntaxError(RailsError):
+    """A `.co` text that cannot be parsed: says where, shows the line with a caret, and hints."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None, line_text: str | None = None, hint: str | None = None):
+        self.message, self.file, self.line = message, file, line
+        self.column, self.line_text, self.hint = column, line_text, hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.file or '<string>'}:{self.line or '?'}"
+        if self.column:
+            where += f":{self.column}"
+        text = f"{where}: {self.message}"
+        if self.line_text is not None:
+            caret = " " * max((self.column or 1) - 1, 0) + "^"
+            text += f"\n    {self.line_text}\n    {caret}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class ConfigError(RailsError):
+    """A configuration that is invalid: names the file and the key path."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+        self.message, self.file, self.key = message, file, key
+        prefix = ": ".join(part for part in (file, key) if part)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class RuntimeLimitError(RailsError):
+    """A hard limit of the interpreter was hit (events per turn, subflow depth, loop iterations)."""
+
+
+class FlowEvaluationError(RailsError):
+    """An expression inside a flow failed at run time; names the flow, file and line."""
+
+
+class ActionError(RailsError):
+    """An action failed or does not exist. `__cause__` holds the original exception, if any."""
+
+    def __init__(self, message: str, *, action_name: str | None = None):
+        self.action_name = action_name
+        super().__init__(message)
+
+
+class ActionNotFoundError(ActionError):
+    """No action is registered under the name (and none is served remotely)."""
+
+
+class RemoteActionError(ActionError):
+    """The actions server could not run the action: carries URL, status and reason."""
+
+    def __init__(self, message: str, *, action_name: str | None = None, url: str | None = None,
+                 status: int | None = None, reason: str | None = None):
+        self.url, self.status, self.reason = url, status, reason
+        super().__init__(message, action_name=action_name)
+
+
+class LLMCallError(RailsError):
+    """A model call failed: names the endpoint, the status and an excerpt of the answer body."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None, status: int | None = None,
+                 body_excerpt: str | None = None):
+        self.endpoint, self.status, self.body_excerpt = endpoint, status, body_excerpt
+        super().__init__(message)
+
+
+# Name used by NeMo Guardrails; kept so `except LLMCallException` ports unchanged.
+LLMCallException = LLMCallError
