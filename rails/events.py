@@ -1,0 +1,46 @@
+"""Event dicts as the engine creates them (spec §3.1)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+SOURCE_UID = "NeMoGuardrails"  # kept for compatibility: tools filter on it
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def new_event_dict(event_type: str, **fields: Any) -> dict[str, Any]:
+    """A new event with `uid`, timestamp and source, plus the action bookkeeping of §3.1."""
+    event: dict[str, Any] = {"type": event_type, "uid": new_uid(), "event_created_at": _now(),
+                             "source_uid": SOURCE_UID, **fields}
+    if "Action" in event_type:
+        if event_type.startswith("Start") and "action_uid" not in event:
+            event["action_uid"] = new_uid()
+        if event_type.endswith("Finished"):
+            event.setdefault("action_finished_at", _now())
+        if "Utterance" in event_type:
+            event.setdefault("action_info_modality",
+                             "bot_speech" if "Bot" in event_type else "user_speech")
+            event.setdefault("action_info_modality_policy", "replace")
+    _validate(event)
+    return event
+
+
+def _validate(event: dict[str, Any]) -> None:
+    kind = event["type"]
+    if kind.endswith("ActionFinished"):
+        if not isinstance(event.get("is_success"), bool):
+            raise ValueError(f"{kind} events need a boolean 'is_success'")
+        if not event["is_success"] and "failure_reason" not in event:
+            raise ValueError(f"unsuccessful {kind} events need a 'failure_reason'")
+    if kind == "StartUtteranceBotAction" and not isinstance(event.get("script"), str):
+        raise ValueError("StartUtteranceBotAction events need a string 'script'")
+    if kind == "UtteranceUserActionFinished" and not isinstance(event.get("final_transcript"), str):
+        raise ValueError("UtteranceUserActionFinished events need a string 'final_transcript'")
