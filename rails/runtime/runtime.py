@@ -1,0 +1,278 @@
+"""The Colang 1.0 processing loop (spec §3.2): events in, new events out."""
+from __future__ import annotations
+
+import logging
+import textwrap
+import time
+from typing import Any, Callable, Iterable
+
+from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
+from rails.events import new_event_dict
+from rails.runtime.engine import FlowEngine, _NeedsReplay
+from rails.runtime.flow_config import FlowIndex, build_flow_config
+from rails.runtime.state import DialogState
+from rails.runtime.turn_log import ActionRecord, TurnLog
+
+log = logging.getLogger("rails.runtime")
+
+MAX_EVENTS_PER_TURN = 300
+INTERNAL_ERROR_INTENT = "inform internal error occurred"
+DEFAULT_FALLBACK = "I'm sorry, an internal error has occurred."
+
+
+class Runtime:
+    """Runs flows over event histories. One instance serves any number of conversations: all
+    per-conversation data lives in the DialogState passed in and out."""
+
+    def __init__(self, rails_config: Any, dispatcher: Any, flows: Iterable[dict], *,
+                 system_flow_ids: Iterable[str] = (), subflow_ids: Iterable[str] = (),
+                 injected: dict | None = None, remote: Any = None,
+                 fallback_message: str = DEFAULT_FALLBACK, propagate_errors: bool = False,
+                 call_log_factory: Callable[[], Any] | None = None,
+                 max_events_per_turn: int = MAX_EVENTS_PER_TURN):
+        self.config = rails_config
+        self.dispatcher = dispatcher
+        self.injected = injected if injected is not None else {}
+        self.remote = remote
+        self.fallback_message = fallback_message
+        self.propagate_errors = propagate_errors
+        self.max_events_per_turn = max_events_per_turn
+        self.index = FlowIndex()
+        system_ids, forced_subflows = set(system_flow_ids), set(subflow_ids)
+        for flow in flows:
+            config = build_flow_config(flow, len(self.index.by_id),
+                                       is_system=flow["id"] in system_ids)
+            if config.id in forced_subflows:
+                config.is_subflow = config.is_system = True
+            self.index.add(config)
+        self.engine = FlowEngine(self.index, rails_config)
+
+    # -- public ----------------------------------------------------------------------------
+
+    def new_state(self) -> DialogState:
+        return DialogState()
+
+    async def generate_events(self, events: list[dict], state: DialogState | None = None,
+                              turn_log: TurnLog | None = None) -> tuple[list[dict], DialogState]:
+        """Process `events` (the whole history) until the bot listens again.
+
+        `state` must be the state returned for a prefix of `events` (or None: the history is
+        then folded from the start). Returns the new events and the updated state."""
+        events = list(events)
+        state = state if state is not None else DialogState()
+        turn_log = turn_log if turn_log is not None else TurnLog()
+        if events:
+            turn_log.event(events[-1])
+        new_events: list[dict] = []
+        recovered = False
+        while True:
+            try:
+                produced = await self._step(events, state, turn_log)
+                if len(new_events) + len(produced) > self.max_events_per_turn:
+                    raise RuntimeLimitError(
+                        f"a single turn produced more than {self.max_events_per_turn} events; "
+                        f"the flows probably loop (last events: "
+                        f"{', '.join(e['type'] for e in (new_events + produced)[-6:])})")
+            except (FlowEvaluationError, RuntimeLimitError) as error:
+                if self.propagate_errors or recovered:
+                    raise  # asked to, or the fallback path itself failed
+                recovered = True
+                log.error("turn failed: %s", error)
+                turn_log.errors.append(error)
+                produced = self.internal_error_events(self.fallback_message)
+                events.extend(produced)
+                new_events.extend(produced)
+                # The failed turn is cut out of the history, as the reference does for it.
+                state.__dict__.update(self.replay(events).__dict__)
+                continue
+            events.extend(produced)
+            new_events.extend(produced)
+            for event in produced:
+                turn_log.event(event)
+            if produced[-1]["type"] == "Listen":
+                break
+        self._catch_up(state, events)
+        return new_events, state
+
+    async def _step(self, events: list[dict], state: DialogState, turn_log: TurnLog) -> list:
+        """What follows the last event: an action's outcome, or the flows' next step."""
+        last = events[-1]
+        if last["type"] == "StartInternalSystemAction":
+            self._catch_up(state, events)
+            return await self._run_action(events, state, turn_log)
+        if last["type"] == "start_flow":
+            self._register_generated_flow(last)
+        self._catch_up(state, events)
+        return self._next_steps(state, events, turn_log) or [new_event_dict("Listen")]
+
+    # -- folding ---------------------------------------------------------------------------
+
+    def _catch_up(self, state: DialogState, events: list[dict]) -> None:
+        """Fold the events the state has not seen yet."""
+        fold = self.engine.fold
+        while state.processed < len(events):
+            event = events[state.processed]
+            try:
+                fold(state, event)
+            except _NeedsReplay:
+                state.__dict__.update(self.replay(events[: state.processed + 1]).__dict__)
+                continue
+            state.processed += 1
+
+    def replay(self, events: list[dict]) -> DialogState:
+        """The state after `events`, rebuilt from nothing the way the reference does on every
+        step: hidden turns are cut out of the history first (the action context keeps them)."""
+        visible: list[dict] = []
+        for event in events:
+            if event["type"] == "hide_prev_turn":
+                cut = max((i for i, e in enumerate(visible)
+                           if e["type"] == "UtteranceUserActionFinished"), default=0)
+                del visible[cut:]
+            else:
+                visible.append(event)
+        state = DialogState()
+        for event in visible:
+            self.engine.fold(state, event)
+        action_context = DialogState().action_context
+        for event in events:
+            _track(action_context, event)
+        state.action_context = action_context
+        state.processed = len(events)
+        state.turn_start = None
+        return state
+
+    # -- next steps ------------------------------------------------------------------------
+
+    def _next_steps(self, state: DialogState, events: list[dict], turn_log: TurnLog) -> list:
+        produced: list[dict] = []
+        if state.context_updates:
+            produced.append(new_event_dict("ContextUpdate", data=dict(state.context_updates)))
+        step = state.next_step
+        if step is not None:
+            produced.append(self._step_event(step, state.next_step_comment))
+        last = events[-1]
+        if last["type"] == "BotIntent" and last.get("intent") == "stop":
+            return []
+        if produced and state.next_step_by:
+            owner = state.find(state.next_step_by)
+            if owner is not None:
+                turn_log.step(owner.flow_id, produced)
+        return produced
+
+    def _step_event(self, step: dict, comment: str | None) -> dict:
+        if step["action_name"] == "utter":
+            event = new_event_dict("BotIntent", intent=step["action_params"]["value"])
+            if comment:
+                event["instructions"] = comment
+            return event
+        name = step["action_name"]
+        return new_event_dict(
+            "StartInternalSystemAction", action_name=name,
+            action_params=dict(step.get("action_params") or {}),
+            action_result_key=step.get("action_result_key"),
+            is_system_action=self.dispatcher.is_system_action(name))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def _run_action(self, events: list[dict], state: DialogState,
+                          turn_log: TurnLog) -> list[dict]:
+        start = events[-1]
+        name = start["action_name"]
+        params = start.get("action_params") or {}
+        result_key = start.get("action_result_key")
+        context = dict(state.action_context)
+        record = ActionRecord(name, params, time.time())
+        turn_log.action(record)
+        injected = dict(self.injected)
+        injected["state"] = state
+        call_log = _current_call_log()
+        calls_before = len(call_log.calls) if call_log is not None else 0
+        try:
+            outcome = await self.dispatcher.execute(
+                name, params, context=context, events=events, injected=injected,
+                remote=self.remote)
+        finally:
+            record.finished_at = time.time()
+            if call_log is not None:
+                record.llm_calls = list(call_log.calls[calls_before:])
+
+        status = outcome.status
+        record.status, record.return_value = status, outcome.return_value
+        record.remote = bool(getattr(outcome, "remote", False))
+        return_value, returned_events = outcome.return_value, list(outcome.events or [])
+        context_updates = dict(outcome.context_updates or {})
+        if status != "success":
+            error = outcome.error
+            record.error = error
+            turn_log.errors.append(error)
+            log.error("action '%s' failed: %r", name, error, exc_info=error)
+            if self.propagate_errors and error is not None:
+                raise error
+            message = (f"Action '{name}' not found." if isinstance(error, ActionNotFoundError)
+                       else self.fallback_message)
+            return_value, context_updates = None, {}
+            returned_events = self.internal_error_events(message)
+        if result_key:
+            context_updates[result_key] = return_value
+
+        produced: list[dict] = []
+        if context_updates and _changes(state.action_context, context_updates):
+            produced.append(new_event_dict("ContextUpdate", data=context_updates))
+        finished = {
+            "action_uid": start.get("action_uid"), "action_name": name,
+            "action_params": params, "action_result_key": result_key, "status": status,
+            "is_success": status == "success", "return_value": return_value,
+            "events": returned_events, "is_system_action": self.dispatcher.is_system_action(name),
+        }
+        if status != "success":
+            finished["failure_reason"] = status
+        produced.append(new_event_dict("InternalSystemActionFinished", **finished))
+        produced.extend(returned_events)
+        return produced
+
+    def internal_error_events(self, message: str) -> list[dict]:
+        """What the user sees when a turn fails: the message, then the turn is hidden."""
+        return [new_event_dict("BotIntent", intent=INTERNAL_ERROR_INTENT),
+                new_event_dict("StartUtteranceBotAction", script=message),
+                new_event_dict("hide_prev_turn")]
+
+    # -- multi-step generation -------------------------------------------------------------
+
+    def _register_generated_flow(self, event: dict) -> None:
+        from rails.lang import parse
+
+        flow_id = event["flow_id"]
+        if flow_id in self.index.by_id:
+            return
+        body = f"define flow {flow_id}\n" + textwrap.indent(event["flow_body"], "  ")
+        flows = parse(body, "generated.co").flows
+        if len(flows) != 1:
+            raise ValueError(f"generated flow '{flow_id}' did not parse to one flow")
+        flow = dict(flows[0])
+        flow["elements"] = [{"_type": "start_flow", "flow_id": flow_id}] + list(flow["elements"])
+        self.index.add(build_flow_config(flow, len(self.index.by_id)))
+
+
+def _track(context: dict, event: dict) -> None:
+    from rails.runtime.engine import _track_action_context
+
+    _track_action_context(context, event)
+
+
+def _changes(context: dict, updates: dict) -> bool:
+    for key, value in updates.items():
+        try:
+            if context.get(key) != value:
+                return True
+        except Exception:  # values whose comparison raises count as changed
+            return True
+    return False
+
+
+def _current_call_log():
+    try:
+        from rails.llm.call import current_call_log
+    except ImportError:
+        return None
+    return current_call_log.get()
+

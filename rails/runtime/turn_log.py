@@ -1,0 +1,46 @@
+"""What happened during one call of the runtime: events, deciding flows, executed actions.
+
+LLMRails turns it into the `log` of a GenerationResponse and into `explain()`."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ActionRecord:
+    action_name: str
+    action_params: dict
+    started_at: float
+    finished_at: float | None = None
+    return_value: Any = None
+    status: str = "success"
+    error: BaseException | None = None
+    llm_calls: list = field(default_factory=list)
+    remote: bool = False
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+@dataclass
+class TurnLog:
+    """Entries are ("event", t, event), ("step", t, flow_id, events) or ("action", t, record)."""
+
+    entries: list[tuple] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+
+    def event(self, event: dict) -> None:
+        self.entries.append(("event", time.time(), event))
+
+    def step(self, flow_id: str, events: list[dict]) -> None:
+        self.entries.append(("step", time.time(), flow_id, events))
+
+    def action(self, record: ActionRecord) -> None:
+        self.entries.append(("action", record.started_at, record))
+
+    @property
+    def actions(self) -> list[ActionRecord]:
+        return [entry[2] for entry in self.entries if entry[0] == "action"]
