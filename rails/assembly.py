@@ -1,0 +1,174 @@
+"""Builds the parts of an LLMRails from a RailsConfig (spec §5.6): flows, actions, models,
+prompts, indexes and the runtime."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rails.library import LIBRARY_DIR, library_documents
+from rails.runtime import Runtime
+
+log = logging.getLogger("rails")
+
+# Our own actions that flows rely on (create_event, ...).
+CORE_ACTION_MODULES = ("rails.library.core_actions",)
+
+
+@dataclass
+class Parts:
+    llm: Any
+    llms: dict
+    task_manager: Any
+    dispatcher: Any
+    runtime: Runtime
+    generation: Any
+    action_params: dict
+    search_providers: dict = field(default_factory=dict)
+    kb: Any = None
+
+    async def prepare(self) -> None:
+        """Work that needs a running loop: building the search indexes."""
+        if self.kb is not None:
+            await self.kb.build()
+        await self.generation.init()
+
+
+def assemble(app: Any, config: Any, llm: Any = None) -> Parts:
+    from rails.actions import ActionDispatcher
+    from rails.llm.generation import LLMGenerationActions
+    from rails.llm.taskmanager import LLMTaskManager
+
+    flows, system_flow_ids = _all_flows(config)
+    rail_ids = _rail_flow_ids(config)
+    _validate_rails(config, flows)
+
+    config_modules = _load_config_modules(config)
+
+    dispatcher = ActionDispatcher(
+        load_all_actions=True,
+        config_path=config.config_path,
+        import_paths=list(config.import_paths or []),
+        library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
+        core_modules=CORE_ACTION_MODULES,
+    )
+
+    main_llm, llms = _models(config, llm)
+    task_manager = LLMTaskManager(config)
+    search_providers: dict = {}
+    kb = _knowledge_base(config, search_providers)
+    action_params: dict = {"config": config, "llm_task_manager": task_manager,
+                           "llm": main_llm, "llms": llms, "kb": kb}
+    for model_type, model in llms.items():
+        if model_type != "main":
+            action_params[f"{model_type}_llm"] = model
+
+    generation = LLMGenerationActions(config=config, llm=main_llm, task_manager=task_manager,
+                                      search_registry=search_providers, get_kb=lambda: kb,
+                                      system_flow_ids=system_flow_ids | rail_ids)
+    dispatcher.register_actions(generation, override=False)
+
+    errors = getattr(config, "errors", None)
+    runtime = Runtime(
+        config, dispatcher, flows,
+        system_flow_ids=system_flow_ids, subflow_ids=rail_ids, injected=action_params,
+        remote=_remote_client(config),
+        fallback_message=getattr(errors, "fallback_message", None)
+        or "I'm sorry, an internal error has occurred.",
+        propagate_errors=bool(getattr(errors, "propagate", False)))
+
+    parts = Parts(llm=main_llm, llms=llms, task_manager=task_manager, dispatcher=dispatcher,
+                  runtime=runtime, generation=generation, action_params=action_params,
+                  search_providers=search_providers, kb=kb)
+    for module in config_modules:
+        init = getattr(module, "init", None)
+        if callable(init):
+            init(app)
+    return parts
+
+
+def _all_flows(config: Any) -> tuple[list[dict], set[str]]:
+    """User flows first, then the built-in ones; the first flow per id wins, so a user flow
+    overrides a built-in flow of the same id. Library bot messages fill in what the user did
+    not define."""
+    flows = list(config.flows or [])
+    system_ids: set[str] = set()
+    for document in library_documents():
+        for flow in document.flows:
+            flows.append(flow)
+            system_ids.add(flow["id"])
+        for name, variants in document.bot_messages.items():
+            config.bot_messages.setdefault(name, list(variants))
+    user_ids = {flow["id"] for flow in config.flows or []}
+    return flows, system_ids - user_ids
+
+
+def _rail_flow_ids(config: Any) -> set[str]:
+    """Flows named as input/output/retrieval rails only run when the rail loop calls them."""
+    ids: set[str] = set()
+    rails = config.rails
+    for kind in (rails.input, rails.output, rails.retrieval):
+        for name in kind.flows or []:
+            ids.add(name.split("$", 1)[0].strip())
+    return ids
+
+
+def _validate_rails(config: Any, flows: list[dict]) -> None:
+    from rails.config import validate_rail_flows
+
+    validate_rail_flows(config, {flow["id"] for flow in flows})
+
+
+def _load_config_modules(config: Any) -> list:
+    from rails.config.python import load_config_module
+
+    modules = []
+    paths = [p for p in (config.config_path or "").split(",") if p]
+    paths += [str(p) for p in (config.import_paths or [])]
+    for path in paths:
+        module = load_config_module(Path(path))
+        if module is not None:
+            modules.append(module)
+    return modules
+
+
+def _models(config: Any, llm: Any) -> tuple[Any, dict]:
+    """The main model (the one passed in wins) and every other configured model by type."""
+    from rails.llm.models import create_llm
+
+    llms: dict = {}
+    for model in config.models or []:
+        if model.type == "embeddings":
+            continue
+        if model.type == "main" and llm is not None:
+            continue
+        llms[model.type] = create_llm(model)
+    if llm is not None:
+        llms["main"] = llm
+    return llms.get("main"), llms
+
+
+def _knowledge_base(config: Any, search_providers: dict) -> Any:
+    if not config.docs:
+        return None
+    from rails.index import KnowledgeBase, create_search_provider
+
+    settings = config.knowledge_base.embedding_search_provider
+    return KnowledgeBase(config.docs, create_search_provider(settings, search_providers))
+
+
+def _remote_client(config: Any) -> Any:
+    if not config.actions_server_url:
+        return None
+    import os
+
+    from rails.actions.remote import RemoteActionsClient
+
+    settings = getattr(config, "actions_server", None)
+    return RemoteActionsClient(
+        config.actions_server_url,
+        token=getattr(settings, "token", None) or os.environ.get("DIALOG_RAILS_ACTIONS_TOKEN"),
+        connect_timeout=getattr(settings, "connect_timeout", 2.0),
+        timeout=getattr(settings, "timeout", 30.0),
+        retries=getattr(settings, "retries", 2))

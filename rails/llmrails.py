@@ -1,0 +1,290 @@
+"""LLMRails: the public object that ties a configuration, the interpreter, actions and models."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import Any, AsyncIterator, Callable, Optional, Union
+
+from rails.generation_log import build_generation_log, error_info, to_llm_call_info
+from rails.messages import (events_for_messages, history_key, response_from_events,
+                            validate_messages)
+from rails.options import ExplainInfo, GenerationLog, GenerationOptions, GenerationResponse
+from rails.runtime import DialogState, Runtime, TurnLog
+from rails.sync import LoopThread
+
+log = logging.getLogger("rails")
+
+HISTORY_CACHE_SIZE = 2048
+
+
+class LLMRails:
+    """Rails around an LLM, driven by a RailsConfig.
+
+    `generate(messages=[...])` runs one turn: input rails, dialog flows, bot message
+    generation, output rails. The conversation's state is carried forward between calls, so a
+    turn costs the same however long the conversation already is.
+    """
+
+    def __init__(self, config: "RailsConfig", llm: Any = None, verbose: bool = False):
+        from rails.assembly import assemble
+
+        self.config = config
+        self.verbose = verbose
+        self.explain_info: ExplainInfo | None = None
+        self._history: OrderedDict[str, tuple[list[dict], DialogState]] = OrderedDict()
+        self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
+        self._loop_thread = LoopThread()
+        self._ready: asyncio.Future | None = None
+        self._parts = assemble(self, config, llm)
+        if verbose:
+            logging.getLogger("rails").setLevel(logging.INFO)
+
+    # -- the parts, for users who reach in -------------------------------------------------
+
+    @property
+    def llm(self) -> Any:
+        return self._parts.llm
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._parts.runtime
+
+    @property
+    def llm_task_manager(self) -> Any:
+        return self._parts.task_manager
+
+    # -- generation ------------------------------------------------------------------------
+
+    async def generate_async(self, prompt: Optional[str] = None,
+                             messages: Optional[list[dict]] = None,
+                             options: Union[dict, GenerationOptions, None] = None,
+                             state: Optional[dict] = None) -> Any:
+        """One turn. Returns the assistant message (a dict), the text when `prompt` was given,
+        or a GenerationResponse when `options` or `state` were given."""
+        if (prompt is None) == (messages is None):
+            raise ValueError("pass exactly one of `prompt` or `messages`")
+        if isinstance(options, dict):
+            options = GenerationOptions(**options)
+        structured = options is not None or state is not None
+        if structured and options is None:
+            options = GenerationOptions()
+        messages = validate_messages([{"role": "user", "content": prompt}]
+                                     if prompt is not None else list(messages))
+        if options is not None:
+            messages = [{"role": "context",
+                         "content": {"generation_options": options.model_dump()}}] + messages
+            if messages[-1]["role"] == "assistant" and options.rails.dialog is False:
+                # Output-rails-only check of a given bot message.
+                messages[0] = {"role": "context", "content": {
+                    **messages[0]["content"], "bot_message": messages[-1]["content"]}}
+                messages = messages[:-1]
+
+        await self._ensure_ready()
+        started = time.time()
+        if state is not None:
+            events, dialog_state = self._events_from_state(state, messages)
+        else:
+            events, dialog_state = self._events_from_cache(messages)
+
+        turn_log = TurnLog()
+        from rails.llm.call import LLMCallLog, current_call_log
+
+        call_log = LLMCallLog()
+        token = current_call_log.set(call_log)
+        runtime = self._parts.runtime
+        previous_propagate = runtime.propagate_errors
+        try:
+            if options is not None and options.raise_errors:
+                runtime.propagate_errors = True
+            new_events, dialog_state = await runtime.generate_events(
+                events, dialog_state, turn_log)
+        finally:
+            runtime.propagate_errors = previous_propagate
+            current_call_log.reset(token)
+
+        new_message = response_from_events(new_events)
+        all_events = events + new_events
+        if state is None:
+            self._remember(history_key(messages + [new_message]), all_events, dialog_state)
+        else:
+            self._remember_state(all_events, dialog_state)
+
+        from rails.llm.history import get_colang_history
+
+        colang_history = get_colang_history(all_events)
+        self.explain_info = ExplainInfo(
+            llm_calls=[to_llm_call_info(call) for call in call_log.calls],
+            colang_history=colang_history,
+            errors=[error_info(error) for error in turn_log.errors])
+        if self.verbose:
+            log.info("turn took %.1f ms, %d LLM call(s)", (time.time() - started) * 1000,
+                     len(call_log.calls))
+        if not structured:
+            return new_message["content"] if prompt is not None else new_message
+        return self._structured_response(prompt, options, new_message, new_events,
+                                         all_events, dialog_state, turn_log, colang_history,
+                                         state is not None)
+
+    def generate(self, prompt: Optional[str] = None, messages: Optional[list[dict]] = None,
+                 options: Union[dict, GenerationOptions, None] = None,
+                 state: Optional[dict] = None) -> Any:
+        """The synchronous form of `generate_async`; also works inside a running event loop."""
+        return self._loop_thread.run(self.generate_async(prompt=prompt, messages=messages,
+                                                         options=options, state=state))
+
+    async def generate_events_async(self, events: list[dict]) -> list[dict]:
+        """The event-based interface: the whole history in, the new events out."""
+        if not isinstance(events, list) or not events:
+            raise ValueError("`events` must be a non-empty list of event dicts")
+        await self._ensure_ready()
+        from rails.llm.call import LLMCallLog, current_call_log
+
+        call_log = LLMCallLog()
+        token = current_call_log.set(call_log)
+        try:
+            state = self._cached_state(events)
+            new_events, state = await self._parts.runtime.generate_events(events, state)
+        finally:
+            current_call_log.reset(token)
+        self._remember_state(events + new_events, state)
+        self.explain_info = ExplainInfo(
+            llm_calls=[to_llm_call_info(call) for call in call_log.calls])
+        return new_events
+
+    def generate_events(self, events: list[dict]) -> list[dict]:
+        return self._loop_thread.run(self.generate_events_async(events))
+
+    def stream_async(self, prompt: Optional[str] = None,
+                     messages: Optional[list[dict]] = None,
+                     options: Union[dict, GenerationOptions, None] = None) -> AsyncIterator[str]:
+        """The bot's answer as it is produced: LLM tokens as they arrive when no output rail
+        has to approve the text first, otherwise each approved message as one chunk."""
+        from rails.streaming import stream_turn
+
+        return stream_turn(self, prompt=prompt, messages=messages, options=options)
+
+    def explain(self) -> ExplainInfo:
+        """The LLM calls and the Colang history of the last turn."""
+        return self.explain_info or ExplainInfo()
+
+    # -- registration ----------------------------------------------------------------------
+
+    def register_action(self, action: Callable, name: Optional[str] = None) -> "LLMRails":
+        self._parts.dispatcher.register_action(action, name=name)
+        return self
+
+    def register_actions(self, actions_obj: Any) -> "LLMRails":
+        self._parts.dispatcher.register_actions(actions_obj)
+        return self
+
+    def register_action_param(self, name: str, value: Any) -> "LLMRails":
+        """Make `value` available to every action that has a parameter called `name`."""
+        self._parts.action_params[name] = value
+        return self
+
+    def register_filter(self, filter_fn: Callable, name: Optional[str] = None) -> "LLMRails":
+        self._parts.task_manager.register_filter(filter_fn, name)
+        return self
+
+    def register_output_parser(self, output_parser: Callable, name: str) -> "LLMRails":
+        self._parts.task_manager.register_output_parser(output_parser, name)
+        return self
+
+    def register_prompt_context(self, name: str, value_or_fn: Any) -> "LLMRails":
+        self._parts.task_manager.register_prompt_context(name, value_or_fn)
+        return self
+
+    def register_embedding_search_provider(self, name: str, cls: type) -> "LLMRails":
+        self._parts.search_providers[name] = cls
+        self._ready = None  # indexes are rebuilt with the new provider on the next call
+        return self
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _ensure_ready(self) -> None:
+        """Build the search indexes once, on first use (concurrent first calls share it)."""
+        if self._ready is None or self._ready.get_loop() is not asyncio.get_running_loop():
+            self._ready = asyncio.ensure_future(self._parts.prepare())
+        await asyncio.shield(self._ready)
+
+    def _events_from_cache(self, messages: list[dict]) -> tuple[list[dict], DialogState | None]:
+        """Reuse the real events (and the flow state) of the longest conversation prefix seen
+        before; only the new messages are turned into events."""
+        for end in range(len(messages) - 1, 0, -1):
+            cached = self._history.get(history_key(messages[:end]))
+            if cached is not None:
+                self._history.move_to_end(history_key(messages[:end]))
+                events, state = cached
+                return events + events_for_messages(messages, end), state.snapshot()
+        return events_for_messages(messages), None
+
+    def _events_from_state(self, state: dict, messages: list[dict]):
+        if not isinstance(state, dict) or not isinstance(state.get("events", []), list):
+            raise ValueError("`state` must be a dict like {'events': [...]}, as returned in "
+                             "GenerationResponse.state")
+        prior = list(state.get("events") or [])
+        return prior + events_for_messages(messages), self._cached_state(prior)
+
+    def _cached_state(self, events: list[dict]) -> DialogState | None:
+        """The state after `events` if this instance produced it, else None (then the runtime
+        folds the history from the start)."""
+        if not events:
+            return None
+        key = _events_key(events)
+        cached = self._state_cache.get(key) if key else None
+        if cached is None or cached.processed != len(events):
+            return None
+        return cached.snapshot()
+
+    def _remember(self, key: str, events: list[dict], state: DialogState) -> None:
+        self._history[key] = (events, state)
+        self._history.move_to_end(key)
+        while len(self._history) > HISTORY_CACHE_SIZE:
+            self._history.popitem(last=False)
+
+    def _remember_state(self, events: list[dict], state: DialogState) -> None:
+        key = _events_key(events)
+        if key is None:
+            return
+        self._state_cache[key] = state
+        while len(self._state_cache) > HISTORY_CACHE_SIZE:
+            self._state_cache.popitem(last=False)
+
+    def _structured_response(self, prompt, options: GenerationOptions, new_message: dict,
+                             new_events: list[dict], all_events: list[dict],
+                             dialog_state: DialogState, turn_log: TurnLog,
+                             colang_history: str, with_state: bool) -> GenerationResponse:
+        response = GenerationResponse(
+            response=new_message["content"] if prompt is not None else [new_message])
+        if options.output_vars:
+            context = dict(dialog_state.action_context)
+            context.pop("event", None)
+            if isinstance(options.output_vars, list):
+                context = {key: context.get(key) for key in options.output_vars}
+            response.output_data = context
+        wanted = options.log
+        if wanted.activated_rails or wanted.llm_calls or wanted.internal_events \
+                or wanted.colang_history or turn_log.errors:
+            full = build_generation_log(turn_log)
+            response.log = GenerationLog(stats=full.stats, errors=full.errors)
+            if wanted.activated_rails:
+                response.log.activated_rails = full.activated_rails
+            if wanted.llm_calls:
+                response.log.llm_calls = [call for rail in full.activated_rails
+                                          for action in rail.executed_actions
+                                          for call in action.llm_calls]
+            if wanted.internal_events:
+                response.log.internal_events = new_events
+            if wanted.colang_history:
+                response.log.colang_history = colang_history
+        if with_state:
+            response.state = {"events": all_events}
+        return response
+
+
+def _events_key(events: list[dict]) -> str | None:
+    """Identifies a history by its length and the uid of its last event (None: no uid)."""
+    uid = events[-1].get("uid")
+    return f"{len(events)}:{uid}" if uid else None

@@ -1,0 +1,84 @@
+"""Chat messages <-> events (spec §3.12)."""
+from __future__ import annotations
+
+from typing import Any
+
+from rails.events import new_event_dict, new_uid
+
+ROLES = ("user", "assistant", "context", "event", "system")
+
+
+def validate_messages(messages: Any) -> list[dict]:
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("`messages` must be a non-empty list of {'role', 'content'} dicts")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or "role" not in message:
+            raise ValueError(f"messages[{index}] must be a dict with a 'role' key")
+        role = message["role"]
+        if role not in ROLES:
+            raise ValueError(f"messages[{index}] has unknown role {role!r}; "
+                             f"use one of {', '.join(ROLES)}")
+        if role == "event":
+            if not isinstance(message.get("event"), dict) or "type" not in message["event"]:
+                raise ValueError(f"messages[{index}] (role 'event') needs an 'event' dict "
+                                 "with a 'type'")
+        elif role == "context":
+            if not isinstance(message.get("content"), dict):
+                raise ValueError(f"messages[{index}] (role 'context') needs a dict 'content'")
+        elif not isinstance(message.get("content"), str):
+            raise ValueError(f"messages[{index}] (role {role!r}) needs a string 'content'")
+    return messages
+
+
+def events_for_messages(messages: list[dict], start: int = 0) -> list[dict]:
+    """The events that stand for `messages[start:]`. A user message that is not the last one
+    also gets its `UserMessage`, since no turn will be run for it."""
+    events: list[dict] = []
+    last = len(messages) - 1
+    for index in range(start, len(messages)):
+        message = messages[index]
+        role = message["role"]
+        if role == "user":
+            events.append({"type": "UtteranceUserActionFinished",
+                           "final_transcript": message["content"]})
+            if index != last:
+                events.append({"type": "UserMessage", "text": message["content"]})
+        elif role == "assistant":
+            uid = new_uid()
+            events.append(new_event_dict("StartUtteranceBotAction", script=message["content"],
+                                         action_uid=uid))
+            events.append(new_event_dict("UtteranceBotActionFinished",
+                                         final_script=message["content"], is_success=True,
+                                         action_uid=uid))
+        elif role == "context":
+            events.append({"type": "ContextUpdate", "data": message["content"]})
+        elif role == "event":
+            events.append(message["event"])
+        # `system` messages carry no event in Colang 1.0; they are accepted and ignored.
+    return events
+
+
+def history_key(messages: list[dict]) -> str:
+    """A key for a message prefix: roles and contents, unambiguous."""
+    import json
+
+    return json.dumps([[m.get("role"), m.get("content", m.get("event"))] for m in messages],
+                      sort_keys=True, default=str)
+
+
+def response_from_events(new_events: list[dict]) -> dict:
+    """The assistant message (or the rails exception) that the new events amount to."""
+    texts: list[str] = []
+    exception = None
+    for event in new_events:
+        event_type = event["type"]
+        if event_type == "StartUtteranceBotAction":
+            if event["script"] == "(remove last message)":
+                texts = texts[:-1]
+            else:
+                texts.append(event["script"])
+        elif event_type.endswith("Exception"):
+            exception = event
+    if exception is not None:
+        return {"role": "exception", "content": exception}
+    return {"role": "assistant", "content": "\n".join(texts)}

@@ -1,0 +1,150 @@
+"""Per-request generation options and the structured response (NeMo-compatible shapes)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class GenerationLogOptions(BaseModel):
+    """What to include in `GenerationResponse.log`; nothing by default."""
+
+    activated_rails: bool = False
+    llm_calls: bool = False
+    internal_events: bool = False
+    colang_history: bool = False
+
+
+class GenerationRailsOptions(BaseModel):
+    """Which kinds of rails run for this request. A list of flow names counts as enabled."""
+
+    input: Union[bool, list[str]] = True
+    output: Union[bool, list[str]] = True
+    retrieval: Union[bool, list[str]] = True
+    dialog: bool = True
+
+
+class GenerationOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rails: GenerationRailsOptions = Field(default_factory=GenerationRailsOptions)
+    llm_params: Optional[dict] = None
+    llm_output: Optional[bool] = False
+    output_vars: Optional[Union[bool, list[str]]] = None
+    log: GenerationLogOptions = Field(default_factory=GenerationLogOptions)
+    # Ours: re-raise the original exception of a failing action or flow instead of answering
+    # with the fallback message.
+    raise_errors: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rails_as_list(cls, values: Any) -> Any:
+        """`rails: ["input", "output"]` enables exactly the kinds listed."""
+        if isinstance(values, dict) and isinstance(values.get("rails"), list):
+            kinds = values["rails"]
+            unknown = set(kinds) - {"input", "output", "retrieval", "dialog"}
+            if unknown:
+                raise ValueError(f"unknown rail kinds {sorted(unknown)}; use input, output, "
+                                 "retrieval or dialog")
+            values = {**values, "rails": {k: k in kinds for k in
+                                          ("input", "output", "retrieval", "dialog")}}
+        return values
+
+
+class LLMCallSummary(BaseModel):
+    task: Optional[str] = None
+    duration: Optional[float] = None
+    total_tokens: Optional[int] = None
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+
+
+class LLMCallInfo(LLMCallSummary):
+    prompt: Optional[str] = None
+    completion: Optional[str] = None
+    raw_response: Optional[dict] = None
+    llm_model_name: Optional[str] = None
+
+
+class ExecutedAction(BaseModel):
+    action_name: str
+    action_params: dict[str, Any] = Field(default_factory=dict)
+    return_value: Any = None
+    llm_calls: list[LLMCallInfo] = Field(default_factory=list)
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    duration: Optional[float] = None
+    # Ours: the failure, when the action did not succeed ("TypeError: ...").
+    error: Optional[str] = None
+
+
+class ActivatedRail(BaseModel):
+    type: str
+    name: str
+    decisions: list[str] = Field(default_factory=list)
+    executed_actions: list[ExecutedAction] = Field(default_factory=list)
+    stop: bool = False
+    additional_info: Optional[dict] = None
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    duration: Optional[float] = None
+
+
+class GenerationStats(BaseModel):
+    input_rails_duration: Optional[float] = None
+    dialog_rails_duration: Optional[float] = None
+    generation_rails_duration: Optional[float] = None
+    output_rails_duration: Optional[float] = None
+    total_duration: Optional[float] = None
+    llm_calls_duration: Optional[float] = 0
+    llm_calls_count: Optional[int] = 0
+    llm_calls_total_prompt_tokens: Optional[int] = 0
+    llm_calls_total_completion_tokens: Optional[int] = 0
+    llm_calls_total_tokens: Optional[int] = 0
+
+
+class ErrorInfo(BaseModel):
+    """Ours: a failure that ended the turn with the fallback message."""
+
+    type: str
+    message: str
+    traceback: Optional[str] = None
+
+
+class GenerationLog(BaseModel):
+    activated_rails: list[ActivatedRail] = Field(default_factory=list)
+    stats: GenerationStats = Field(default_factory=GenerationStats)
+    llm_calls: Optional[list[LLMCallInfo]] = None
+    internal_events: Optional[list[dict]] = None
+    colang_history: Optional[str] = None
+    errors: list[ErrorInfo] = Field(default_factory=list)
+
+
+class GenerationResponse(BaseModel):
+    response: Union[str, list[dict]]
+    llm_output: Optional[dict] = None
+    output_data: Optional[dict] = None
+    log: Optional[GenerationLog] = None
+    state: Optional[dict] = None
+
+
+class ExplainInfo(BaseModel):
+    """What `LLMRails.explain()` returns about the last turn."""
+
+    llm_calls: list[LLMCallInfo] = Field(default_factory=list)
+    colang_history: Optional[str] = None
+    errors: list[ErrorInfo] = Field(default_factory=list)
+
+    def print_llm_calls_summary(self) -> None:
+        if not self.llm_calls:
+            print("No LLM calls were made.")
+            return
+        total = sum(call.duration or 0 for call in self.llm_calls)
+        tokens = sum(call.total_tokens or 0 for call in self.llm_calls)
+        print(f"Summary: {len(self.llm_calls)} LLM call(s) took {total:.2f} seconds"
+              + (f" and used {tokens} tokens." if tokens else "."))
+        for number, call in enumerate(self.llm_calls, 1):
+            print(f"{number}. Task `{call.task}` took {call.duration or 0:.2f} seconds"
+                  + (f" and used {call.total_tokens} tokens." if call.total_tokens else "."))

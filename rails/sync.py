@@ -1,0 +1,38 @@
+"""Running the async core from synchronous code, including code that already runs inside an
+event loop (Jupyter, FastAPI handlers), without patching that loop."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Coroutine
+
+
+class LoopThread:
+    """A private event loop on a daemon thread. Sync calls always run here, so objects bound
+    to a loop (pooled HTTP clients) stay on one loop across calls."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="dialog-rails-loop",
+                                          daemon=True)
+                thread.start()
+                self._loop = loop
+            return self._loop
+
+    def run(self, coroutine: Coroutine) -> Any:
+        loop = self._ensure()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            coroutine.close()
+            raise RuntimeError("a synchronous dialog-rails call was made from inside one of its "
+                               "own actions; use the async API (`await ..._async`) there")
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
