@@ -63,6 +63,13 @@ class LLMRails:
                              state: Optional[dict] = None) -> Any:
         """One turn. Returns the assistant message (a dict), the text when `prompt` was given,
         or a GenerationResponse when `options` or `state` were given."""
+        return await self._generate(prompt, messages, options, state, None)
+
+    async def _generate_observed(self, observer: Any, prompt=None, messages=None,
+                                 options=None) -> Any:
+        return await self._generate(prompt, messages, options, None, observer)
+
+    async def _generate(self, prompt, messages, options, state, observer) -> Any:
         if (prompt is None) == (messages is None):
             raise ValueError("pass exactly one of `prompt` or `messages`")
         if isinstance(options, dict):
@@ -88,7 +95,8 @@ class LLMRails:
         else:
             events, dialog_state = self._events_from_cache(messages)
 
-        turn_log = TurnLog()
+        turn_log = (TurnLog(on_event=observer.on_event, action_scope=observer.action_scope)
+                    if observer is not None else TurnLog())
         from rails.llm.call import LLMCallLog, current_call_log
 
         call_log = LLMCallLog()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from contextlib import nullcontext
 import time
 from typing import Any, Callable, Iterable
 
@@ -187,10 +188,12 @@ class Runtime:
         injected["state"] = state
         call_log = _current_call_log()
         calls_before = len(call_log.calls) if call_log is not None else 0
+        scope = turn_log.action_scope(name) if turn_log.action_scope else nullcontext()
         try:
-            outcome = await self.dispatcher.execute(
-                name, params, context=context, events=events, injected=injected,
-                remote=self.remote)
+            with scope:
+                outcome = await self.dispatcher.execute(
+                    name, params, context=context, events=events, injected=injected,
+                    remote=self.remote)
         finally:
             record.finished_at = time.time()
             if call_log is not None:

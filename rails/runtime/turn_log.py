@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 
 @dataclass
@@ -27,13 +27,20 @@ class ActionRecord:
 
 @dataclass
 class TurnLog:
-    """Entries are ("event", t, event), ("step", t, flow_id, events) or ("action", t, record)."""
+    """Entries are ("event", t, event), ("step", t, flow_id, events) or ("action", t, record).
+
+    `on_event` sees every event as it is produced; `action_scope(name)`, when set, returns a
+    context manager the action runs in (streaming uses both)."""
 
     entries: list[tuple] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
+    on_event: Callable[[dict], None] | None = None
+    action_scope: Callable[[str], ContextManager] | None = None
 
     def event(self, event: dict) -> None:
         self.entries.append(("event", time.time(), event))
+        if self.on_event is not None:
+            self.on_event(event)
 
     def step(self, flow_id: str, events: list[dict]) -> None:
         self.entries.append(("step", time.time(), flow_id, events))
