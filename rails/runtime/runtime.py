@@ -69,7 +69,8 @@ class Runtime:
         while True:
             try:
                 produced = await self._step(events, state, turn_log)
-                if len(new_events) + len(produced) > self.max_events_per_turn:
+                if (produced[-1]["type"] != "Listen"
+                        and len(new_events) + len(produced) > self.max_events_per_turn):
                     raise RuntimeLimitError(
                         f"a single turn produced more than {self.max_events_per_turn} events; "
                         f"the flows probably loop (last events: "
