@@ -1,0 +1,336 @@
+"""`ActionDispatcher`: the registry of actions and the execution of one action (spec §4.1-4.3).
+
+Parameter passing follows the reference: the flow's parameters, `__context__<var>` parameters,
+`$name` references resolved against the context, then the special parameters (`events`,
+`context` and every name of `injected`) for the parameters the callable's signature names.
+Improvements: positional flow arguments (`$1`, `$2`...) reach named parameters when the callable
+has no `**kwargs`; an action only the actions server knows can run there; failures keep the
+original exception."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from rails.actions import callables, discovery
+from rails.actions.callables import CHAIN, CLASS, INSTANCE, CallSpec
+from rails.actions.decorator import ActionResult
+from rails.actions.naming import closest_names, normalize_action_name, not_found_message
+from rails.actions.outcome import ActionOutcome
+from rails.actions.positional import bind_positional
+from rails.errors import ActionError, ActionNotFoundError, LLMCallError, RemoteActionError
+
+log = logging.getLogger("rails.actions")
+
+_CONTEXT_PREFIX_LEN = len(callables.CONTEXT_PREFIX)
+
+
+class _Entry:
+    """One registered action; its signature is read on first use, a class is instantiated on
+    first use."""
+
+    __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec")
+
+    def __init__(self, name: str, target: Any, meta: dict):
+        self.name, self.target, self.meta = name, target, meta
+        self.is_system = bool(meta.get("is_system_action", False))
+        self.in_thread = bool(meta.get("execute_async", False))
+        self._spec: Optional[CallSpec] = None
+
+    @property
+    def spec(self) -> CallSpec:
+        spec = self._spec
+        if spec is None:
+            spec = self._spec = callables.describe(self.target)
+        return spec
+
+
+class ActionDispatcher:
+    """Registry and executor of actions.
+
+    Discovery (when `load_all_actions`), later sources overriding earlier ones of the same name:
+    the modules named in `core_modules`, each of `library_paths`, the current directory (only
+    with `include_cwd=True`), each path of `config_path` (comma-separated), each of
+    `import_paths`. For a path P, `P/actions/**/*.py` and `P/actions.py` are imported and their
+    members carrying `action_meta` registered. Files that fail to import are logged and kept in
+    `import_errors` as (file, exception).
+
+    `sync_in_thread=True` runs every synchronous action in a worker thread (the actions server
+    does this); otherwise only actions marked `execute_async=True` are.
+    """
+
+    def __init__(self, load_all_actions: bool = True, config_path: Optional[str] = None,
+                 import_paths: Optional[Sequence[str]] = None, *,
+                 library_paths: Optional[Sequence[str]] = None,
+                 core_modules: Iterable[str] = (), include_cwd: bool = False,
+                 sync_in_thread: bool = False):
+        self._actions: dict[str, _Entry] = {}
+        self.import_errors: list[tuple[str, BaseException]] = []
+        self.sync_in_thread = sync_in_thread
+        if not load_all_actions:
+            return
+        for module_name in core_modules:
+            self.load_actions_from_module(module_name)
+        for path in library_paths or ():
+            self.load_actions_from_path(Path(path))
+        if include_cwd:
+            self.load_actions_from_path(Path.cwd())
+        for path in (config_path or "").split(","):
+            if path.strip():
+                self.load_actions_from_path(Path(path.strip()))
+        for path in import_paths or ():
+            self.load_actions_from_path(Path(str(path).strip()))
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def load_actions_from_path(self, path: Path) -> int:
+        """Import `path/actions/**/*.py` and `path/actions.py`; returns how many actions were
+        registered. Import errors are logged and appended to `import_errors`."""
+        count = 0
+        for file in discovery.action_files(Path(path)):
+            try:
+                module = discovery.import_file(file)
+            except Exception as error:  # user code: any exception is possible
+                self._import_failed(str(file), error)
+                continue
+            count += self._register_module(module)
+        return count
+
+    def load_actions_from_module(self, module_name: str) -> int:
+        """Register the actions of an importable module (e.g. the engine's own)."""
+        try:
+            module = discovery.import_module(module_name)
+        except Exception as error:
+            self._import_failed(module_name, error)
+            return 0
+        return self._register_module(module)
+
+    def _register_module(self, module: Any) -> int:
+        count = 0
+        for name, member in discovery.module_actions(module):
+            self._actions[name] = _Entry(name, member, member.action_meta)
+            count += 1
+        return count
+
+    def _import_failed(self, where: str, error: BaseException) -> None:
+        log.error("could not import actions from %s: %s: %s", where, type(error).__name__,
+                  error, exc_info=error)
+        self.import_errors.append((where, error))
+
+    # -- registration ----------------------------------------------------------------------
+
+    def register_action(self, action: Any, name: Optional[str] = None,
+                        override: bool = True) -> None:
+        """Register `action` (function, class, object with `run`, Runnable or Chain) under
+        `name`, else its `action_meta` name, else its `__name__`. With `override=False` an
+        existing action of that name is kept."""
+        if isinstance(action, staticmethod):
+            action = action.__func__
+        meta = getattr(action, "action_meta", None)
+        meta = meta if isinstance(meta, dict) else {}
+        if name is None:
+            name = meta.get("name") or getattr(action, "__name__", None)
+        if not name:
+            raise ActionError(f"cannot tell the name of action {action!r}: pass `name=`")
+        if not override and name in self._actions:
+            return
+        if not callable(action) and not callable(getattr(action, "run", None)):
+            raise ActionError(f"action '{name}' is not callable: {action!r}", action_name=name)
+        self._actions[name] = _Entry(name, action, meta)
+
+    def register_actions(self, actions_obj: Any, override: bool = True) -> None:
+        """Register every attribute of `actions_obj` (object, class or module) that carries
+        `action_meta`."""
+        for attribute in dir(actions_obj):
+            if attribute.startswith("__"):
+                continue
+            try:
+                value = getattr(actions_obj, attribute)
+            except Exception:  # a property that fails is not an action
+                continue
+            if isinstance(getattr(value, "action_meta", None), dict):
+                self.register_action(value, override=override)
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    def _entry(self, name: str) -> Optional[_Entry]:
+        entry = self._actions.get(name)
+        if entry is None:
+            entry = self._actions.get(normalize_action_name(name))
+        return entry
+
+    def has(self, name: str) -> bool:
+        return self._entry(name) is not None
+
+    def get(self, name: str) -> Any:
+        """The registered callable (a class becomes its instance once used), or None."""
+        entry = self._entry(name)
+        return entry.target if entry is not None else None
+
+    def meta(self, name: str) -> dict:
+        entry = self._entry(name)
+        return dict(entry.meta) if entry is not None else {}
+
+    def spec(self, name: str) -> Optional[CallSpec]:
+        entry = self._entry(name)
+        return entry.spec if entry is not None else None
+
+    def is_system_action(self, name: str) -> bool:
+        entry = self._entry(name)
+        return entry.is_system if entry is not None else False
+
+    def names(self) -> list[str]:
+        return sorted(self._actions)
+
+    def closest(self, name: str) -> list[str]:
+        return closest_names(name, self._actions)
+
+    # Names of the reference's dispatcher, so code written against it keeps working.
+    has_registered = has
+    get_action = get
+
+    @property
+    def registered_actions(self) -> dict[str, Any]:
+        return {name: entry.target for name, entry in self._actions.items()}
+
+    def get_registered_actions(self) -> list[str]:
+        return list(self._actions)
+
+    async def execute_action(self, action_name: str, params: dict) -> tuple[Any, str]:
+        """The reference's call: `(result, status)`, no parameter injection."""
+        outcome = await self.execute(action_name, params)
+        return (outcome.raw if outcome.is_success else None), outcome.status
+
+    # -- execution -------------------------------------------------------------------------
+
+    async def execute(self, name: str, params: Optional[Mapping[str, Any]] = None, *,
+                      context: Optional[Mapping[str, Any]] = None,
+                      events: Optional[list] = None,
+                      injected: Optional[Mapping[str, Any]] = None,
+                      remote: Any = None) -> ActionOutcome:
+        """Run action `name` with the flow's `params` (spec §4.3).
+
+        `context` resolves `$name` values and `__context__<var>` parameters and is injected as
+        `context`; `events` is injected as `events`; any key of `injected` is passed to a
+        callable naming it. Without `context`/`events` those are not injected (the actions
+        server runs actions this way). `remote` (a `RemoteActionsClient`) runs non-system
+        actions, and actions not registered here, on the actions server.
+
+        Failures come back as `status="failed"` with the exception in `error`;
+        `LLMCallError` propagates."""
+        entry = self._actions.get(name)
+        if entry is None:
+            entry = self._entry(name)
+            if entry is None:
+                return await self._not_local(name, params, context, remote)
+        spec = entry._spec or entry.spec
+        kwargs = dict(params) if params else {}
+        if context is not None:
+            for parameter in spec.context_params:
+                kwargs[parameter] = context.get(parameter[_CONTEXT_PREFIX_LEN:])
+            _resolve_references(kwargs, context)
+
+        if remote is not None and not entry.is_system and spec.kind != CHAIN:
+            return await self._run_remote(name, kwargs, remote, known_locally=True)
+
+        for parameter in spec.ordered:
+            if parameter == "events":
+                if events is not None:
+                    kwargs["events"] = events
+            elif parameter == "context":
+                if context is not None:
+                    kwargs["context"] = context
+            elif injected is not None and parameter in injected:
+                kwargs[parameter] = injected[parameter]
+        if injected is not None and "llm" in kwargs:
+            # A model registered as `<action>_llm` replaces the main one for that action.
+            for key in (f"{name}_llm", f"{entry.name}_llm"):
+                if key in injected:
+                    kwargs["llm"] = injected[key]
+                    break
+
+        try:
+            if params and "$1" in params:
+                bind_positional(entry.name, kwargs, spec)
+            kind = spec.kind
+            if kind == CLASS:
+                kind = self._instantiate(entry)
+            result = await callables.call(kind, entry.target, kwargs, spec=spec,
+                                          in_thread=entry.in_thread or self.sync_in_thread)
+            return _outcome(entry, result)
+        except LLMCallError:
+            raise
+        except Exception as error:
+            log.debug("action '%s' failed", name, exc_info=error)
+            return ActionOutcome("failed", error=error)
+
+    def _instantiate(self, entry: _Entry) -> str:
+        """A class action becomes its (single) instance on first use."""
+        entry._spec = replace(entry.spec, kind=INSTANCE)
+        entry.target = entry.target()
+        return INSTANCE
+
+    async def _not_local(self, name: str, params: Optional[Mapping[str, Any]],
+                         context: Optional[Mapping[str, Any]], remote: Any) -> ActionOutcome:
+        if remote is None:
+            return ActionOutcome("failed", error=ActionNotFoundError(
+                not_found_message(name, self._actions), action_name=name))
+        kwargs = dict(params) if params else {}
+        if context is not None:
+            _resolve_references(kwargs, context)
+        return await self._run_remote(name, kwargs, remote, known_locally=False)
+
+    async def _run_remote(self, name: str, kwargs: dict, remote: Any,
+                          known_locally: bool) -> ActionOutcome:
+        try:
+            result = await remote.run(name, kwargs)
+        except RemoteActionError as error:
+            if not known_locally and error.status == 404:
+                where = f" here nor on the actions server {error.url}"
+                missing = ActionNotFoundError(not_found_message(name, self._actions, where),
+                                              action_name=name)
+                missing.__cause__ = error
+                return ActionOutcome("failed", error=missing, remote=True)
+            return ActionOutcome("failed", error=error, remote=True)
+        except LLMCallError:
+            raise
+        except Exception as error:
+            return ActionOutcome("failed", error=error, remote=True)
+        entry = self._entry(name)
+        try:
+            outcome = _outcome(entry, result) if entry is not None else _plain_outcome(result)
+        except ActionError as error:
+            return ActionOutcome("failed", error=error, remote=True)
+        outcome.remote = True
+        return outcome
+
+
+def _resolve_references(kwargs: dict, context: Mapping[str, Any]) -> None:
+    """`"$name"` values become `context[name]` when `name` is a top-level context key; anything
+    else (unknown names, `$a.b`, `$a[0]`) is passed literally, as the reference does."""
+    for key, value in kwargs.items():
+        if isinstance(value, str) and value[:1] == "$":
+            variable = value[1:]
+            if variable in context:
+                kwargs[key] = context[variable]
+
+
+def _plain_outcome(result: Any) -> ActionOutcome:
+    if isinstance(result, ActionResult):
+        return ActionOutcome("success", result.return_value, result.events,
+                             dict(result.context_updates or {}), raw=result)
+    return ActionOutcome("success", result, None, {}, raw=result)
+
+
+def _outcome(entry: _Entry, result: Any) -> ActionOutcome:
+    outcome = _plain_outcome(result)
+    mapping = entry.meta.get("output_mapping")
+    if mapping is not None:
+        try:
+            outcome.blocked = bool(mapping(outcome.return_value))
+        except Exception as error:
+            raise ActionError(f"the output_mapping of action '{entry.name}' failed on "
+                              f"{outcome.return_value!r}: {error}",
+                              action_name=entry.name) from error
+    return outcome
