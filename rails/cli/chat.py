@@ -1,0 +1,254 @@
+"""`dialog-rails chat`: talk to a rails config in the terminal.
+
+Interactive with line editing and history when stdin is a terminal; one turn per line when
+stdin is piped; a single turn with `--message`. Answers go to stdout, everything diagnostic
+(`--verbose` reports, errors) to stderr, so the output stays scriptable."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator, Optional, TextIO
+
+HISTORY_FILE = Path("~/.dialog_rails_history")
+PROMPT = "> "
+# Event fields that identify rather than describe; left out of the verbose event list.
+_EVENT_NOISE = frozenset({"uid", "event_created_at", "source_uid", "action_uid", "type",
+                          "action_info_modality", "action_info_modality_policy"})
+_MAX_VALUE_CHARS = 120
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "chat", help="chat with a rails config in the terminal",
+        description="Chat with a rails config. Reads one message per line from stdin when it "
+                    "is not a terminal; answers go to stdout, diagnostics to stderr.")
+    parser.add_argument("--config", required=True, metavar="PATH",
+                        help="the config folder (config.yml, .co files, actions)")
+    parser.add_argument("--message", metavar="TEXT",
+                        help="send this one message, print the answer and exit")
+    parser.add_argument("--verbose", action="store_true",
+                        help="per turn, print the events, the rails that fired and what they "
+                             "decided, the LLM calls and the time spent (to stderr)")
+    parser.add_argument("--show-prompts", action="store_true",
+                        help="with --verbose, also print each LLM prompt and completion")
+    parser.add_argument("--streaming", action="store_true",
+                        help="print the answer as it is generated")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    verbose = args.verbose or args.show_prompts
+    session = _open_session(Path(args.config), verbose, args.show_prompts, args.streaming)
+    if session is None:
+        return 1
+    if args.message is not None:
+        return 0 if session.turn(args.message) else 1
+    if sys.stdin.isatty():
+        return _interactive(session)
+    ok = True
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            ok = session.turn(text) and ok
+    return 0 if ok else 1
+
+
+def _open_session(path: Path, verbose: bool, show_prompts: bool,
+                  streaming: bool) -> Optional["ChatSession"]:
+    from rails.errors import RailsError
+
+    if not path.is_dir():
+        print(f"dialog-rails chat: config folder {str(path)!r} does not exist",
+              file=sys.stderr)
+        return None
+    started = time.perf_counter()
+    try:
+        from rails import LLMRails, RailsConfig
+
+        rails = LLMRails(RailsConfig.from_path(str(path)))
+    except (RailsError, ValueError, OSError) as error:
+        # The message already names the file, line and key; a traceback would bury it.
+        print(f"dialog-rails chat: {error}", file=sys.stderr)
+        return None
+    if verbose:
+        print(f"loaded {path} in {(time.perf_counter() - started) * 1000:.0f} ms",
+              file=sys.stderr)
+    return ChatSession(rails, verbose=verbose, show_prompts=show_prompts, streaming=streaming)
+
+
+class ChatSession:
+    """One conversation: keeps the history and runs each turn on one private event loop, so
+    loop-bound resources of the rails (HTTP clients) are reused from turn to turn."""
+
+    def __init__(self, rails: Any, *, verbose: bool = False, show_prompts: bool = False,
+                 streaming: bool = False, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+        self.rails, self.verbose, self.show_prompts = rails, verbose, show_prompts
+        self.streaming = streaming
+        self.out, self.err = out, err
+        self.history: list[dict] = []
+        self._loop = asyncio.new_event_loop()
+
+    def turn(self, text: str) -> bool:
+        """Answers `text`; False when the turn failed (the error is printed)."""
+        from rails.errors import RailsError
+
+        messages = self.history + [{"role": "user", "content": text}]
+        started = time.perf_counter()
+        task = self._loop.create_task(self._stream(messages) if self.streaming
+                                      else self._generate(messages))
+        try:
+            answer = self._loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                self._loop.run_until_complete(task)
+            print("(turn cancelled)", file=self.err)
+            return False
+        except (RailsError, ValueError) as error:
+            print(f"error: {type(error).__name__}: {error}", file=self.err)
+            return False
+        if answer.get("role") == "assistant":
+            self.history = messages + [answer]
+        if self.verbose:
+            print(f"-- turn took {(time.perf_counter() - started) * 1000:.1f} ms",
+                  file=self.err)
+        return True
+
+    async def _generate(self, messages: list[dict]) -> dict:
+        if not self.verbose:
+            answer = await self.rails.generate_async(messages=messages)
+        else:
+            response = await self.rails.generate_async(messages=messages, options={
+                "log": {"activated_rails": True, "llm_calls": True, "internal_events": True}})
+            answer = response.response[0]
+            self.err.write(render_report(response.log, self.show_prompts))
+        self._print_answer(answer)
+        return answer
+
+    async def _stream(self, messages: list[dict]) -> dict:
+        pieces = []
+        async for piece in self.rails.stream_async(messages=messages):
+            pieces.append(piece)
+            self.out.write(piece)
+            self.out.flush()
+        self.out.write("\n")
+        self.out.flush()
+        return {"role": "assistant", "content": "".join(pieces)}
+
+    def _print_answer(self, answer: dict) -> None:
+        content = answer.get("content")
+        if answer.get("role") == "exception" and isinstance(content, dict):
+            content = f"[{content.get('type', 'exception')}] {content.get('message', '')}"
+        print(content, file=self.out, flush=True)
+
+    def close(self) -> None:
+        self._loop.close()
+
+
+def _interactive(session: ChatSession) -> int:
+    history_file = _enable_line_editing()
+    try:
+        while True:
+            try:
+                text = input(PROMPT)
+            except EOFError:
+                print(file=sys.stdout)
+                return 0
+            except KeyboardInterrupt:
+                print(file=sys.stdout)
+                return 0
+            if text.strip():
+                session.turn(text)
+    finally:
+        _save_history(history_file)
+        session.close()
+
+
+def _enable_line_editing() -> Optional[Path]:
+    """Arrow keys, editing and a persistent history through readline, where available."""
+    try:
+        import readline
+    except ImportError:  # e.g. Windows without pyreadline
+        return None
+    path = HISTORY_FILE.expanduser()
+    readline.set_history_length(1000)
+    try:
+        readline.read_history_file(str(path))
+    except (OSError, ValueError):
+        pass  # first run, or an unreadable history: start empty
+    return path
+
+
+def _save_history(path: Optional[Path]) -> None:
+    if path is None:
+        return
+    try:
+        import readline
+
+        readline.write_history_file(str(path))
+    except (OSError, ValueError) as error:
+        if os.environ.get("DIALOG_RAILS_DEBUG"):
+            print(f"could not save the chat history to {path}: {error}", file=sys.stderr)
+
+
+# -- the verbose report ----------------------------------------------------------------------
+
+def render_report(log: Any, show_prompts: bool) -> str:
+    """The events, rails, decisions and LLM calls of one turn, as indented text."""
+    if log is None:
+        return ""
+    return "".join(line + "\n" for line in _report_lines(log, show_prompts))
+
+
+def _report_lines(log: Any, show_prompts: bool) -> Iterator[str]:
+    events = log.internal_events or []
+    yield f"-- events ({len(events)})"
+    for event in events:
+        fields = ", ".join(f"{key}={_short(value)}" for key, value in event.items()
+                           if key not in _EVENT_NOISE and not key.startswith("_"))
+        yield f"   {event.get('type')}" + (f" {fields}" if fields else "")
+    yield f"-- rails ({len(log.activated_rails)})"
+    for rail in log.activated_rails:
+        decisions = "; ".join(rail.decisions) or "-"
+        stop = "  STOP" if rail.stop else ""
+        yield f"   {rail.type:<10} {rail.name}: {decisions}{stop}{_ms(rail.duration)}"
+        for action in rail.executed_actions:
+            outcome = (f"failed: {action.error}" if action.error
+                       else f"-> {_short(action.return_value)}")
+            yield f"      action {action.action_name} {outcome}{_ms(action.duration)}"
+    calls = log.llm_calls or []
+    yield f"-- LLM calls ({len(calls)})"
+    for call in calls:
+        tokens = f", {call.total_tokens} tokens" if call.total_tokens else ""
+        yield f"   {call.task}{_ms(call.duration)}{tokens}"
+        if show_prompts:
+            yield "      prompt:"
+            yield from _indented(call.prompt, "        ")
+            yield "      completion:"
+            yield from _indented(call.completion, "        ")
+    for error in log.errors:
+        yield f"-- error {error.type}: {error.message}"
+    stats = log.stats
+    if stats.total_duration is not None:
+        yield (f"-- rails took {stats.total_duration * 1000:.1f} ms; LLM calls "
+               f"{(stats.llm_calls_duration or 0) * 1000:.1f} ms")
+
+
+def _indented(text: Optional[str], prefix: str) -> Iterator[str]:
+    for line in (text or "").splitlines() or [""]:
+        yield prefix + line
+
+
+def _ms(seconds: Optional[float]) -> str:
+    return f"  ({seconds * 1000:.1f} ms)" if seconds is not None else ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[:_MAX_VALUE_CHARS - 3] + "..."
+

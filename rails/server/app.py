@@ -1,0 +1,124 @@
+"""The ASGI application (Starlette): OpenAI-compatible chat completions over rails configs.
+
+Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /v1/models/{id}`,
+`GET /v1/rails/configs`, `GET /health`. Every error is JSON in OpenAI's error shape."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from typing import Any, Optional
+
+from rails.server.api_errors import ApiError
+from rails.server.completions import ChatCompletions
+from rails.server.configs import ConfigRegistry
+from rails.server.threads import ThreadStore
+from rails.server.wire import parse_chat_request
+
+log = logging.getLogger("rails.server")
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, *,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, StreamingResponse
+    from starlette.routing import Route
+
+    completions = ChatCompletions(registry, threads)
+
+    async def chat_completions(request: Request):
+        body = parse_chat_request(await _json_body(request, max_body_bytes))
+        if not body.stream:
+            return JSONResponse(await completions.complete(body))
+        rails, model = await completions.prepare(body)
+        return StreamingResponse(completions.stream(body, rails, model),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
+
+    async def list_models(request: Request):
+        return JSONResponse({"object": "list",
+                             "data": [_model(item) for item in registry.available()]})
+
+    async def get_model(request: Request):
+        model_id = request.path_params["model_id"]
+        if model_id not in registry.available():
+            raise ApiError(404, f"no rails config named {model_id!r}; available: "
+                           f"{', '.join(registry.available())}", param="model",
+                           code="model_not_found")
+        return JSONResponse(_model(model_id))
+
+    async def list_configs(request: Request):
+        return JSONResponse([{"id": item} for item in registry.available()])
+
+    async def health(request: Request):
+        return JSONResponse({"status": "ok"})
+
+    async def api_error(request: Request, error: ApiError):
+        return JSONResponse(error.body(), status_code=error.status)
+
+    async def http_error(request: Request, error: HTTPException):
+        kind = "not_found" if error.status_code == 404 else "invalid_request_error"
+        message = (f"no route {request.method} {request.url.path}"
+                   if error.status_code in (404, 405) else str(error.detail))
+        return JSONResponse(ApiError(error.status_code, message, type=kind).body(),
+                            status_code=error.status_code, headers=error.headers)
+
+    async def unexpected_error(request: Request, error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = ApiError(500, f"internal error: {type(error).__name__}: {error}",
+                        type="internal_error").body()
+        return JSONResponse(body, status_code=500)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if threads is not None:
+            log.info("threads are kept in %s", threads.describe())
+        log.info("serving configs from %s: %s", registry.root, ", ".join(registry.available()))
+        try:
+            yield
+        finally:
+            if threads is not None:
+                await threads.close()
+
+    routes = [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+        Route("/v1/rails/configs", list_configs, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={
+        ApiError: api_error, HTTPException: http_error, Exception: unexpected_error})
+
+
+async def _json_body(request: Any, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _too_large(limit)
+    if not raw:
+        raise ApiError(400, "the request body is empty; send a JSON object",
+                       code="invalid_body")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(400, f"the request body is not valid JSON: {error}",
+                       code="invalid_json") from error
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the request body is larger than {limit} bytes",
+                    code="body_too_large")
+
+
+def _model(config_id: str) -> dict:
+    return {"id": config_id, "object": "model", "created": 0, "owned_by": "dialog-rails"}

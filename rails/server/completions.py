@@ -1,0 +1,146 @@
+"""`POST /v1/chat/completions`: runs one turn of the selected rails config, whole or streamed,
+with the conversation history taken from and saved to a thread when the request names one."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from typing import Any, AsyncIterator, Optional
+
+from rails.server.api_errors import ApiError
+from rails.server.configs import ConfigRegistry
+from rails.server.threads import ThreadLocks, ThreadStore
+from rails.server.wire import (ChatRequest, chunk_body, completion_body, new_completion_id,
+                               usage_from_log)
+
+log = logging.getLogger("rails.server")
+
+
+class ChatCompletions:
+    def __init__(self, registry: ConfigRegistry, threads: Optional[ThreadStore]):
+        self.registry = registry
+        self.threads = threads
+        self._locks = ThreadLocks()
+
+    async def prepare(self, request: ChatRequest) -> tuple[Any, str]:
+        """The loaded rails and the model name to answer with; raises ApiError first, before
+        any streamed byte is sent."""
+        ids = self.registry.resolve(request.config_ids, request.model)
+        if request.thread_id is not None and self.threads is None:
+            raise ApiError(400, "this server keeps no threads; send the whole conversation "
+                           "instead of `thread_id`", param="thread_id", code="threads_disabled")
+        rails = await self.registry.get(ids)
+        return rails, request.model or "+".join(ids)
+
+    async def complete(self, request: ChatRequest) -> dict:
+        rails, model = await self.prepare(request)
+        async with self._thread_scope(request) as history:
+            messages = history + request.messages
+            options = request.options
+            if not request.log_requested:
+                # The log's stats give the token usage; the log itself is not returned.
+                options = options.model_copy(deep=True)
+                options.log.activated_rails = True
+            started = time.perf_counter()
+            with _engine_errors():
+                result = await rails.generate_async(messages=messages, options=options,
+                                                    state=request.state)
+            log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
+            bot_message = result.response[0]
+            if request.thread_id is not None:
+                await self.threads.append(request.thread_id, request.messages + [bot_message])
+        return _completion(request, model, result, bot_message)
+
+    async def stream(self, request: ChatRequest, rails: Any, model: str) -> AsyncIterator[str]:
+        """Server-sent events in OpenAI's chunk format, ending with `data: [DONE]`."""
+        completion_id, created = new_completion_id(), int(time.time())
+
+        def event(delta: dict, finish_reason: Optional[str] = None) -> str:
+            return _sse(chunk_body(completion_id, model, created, delta, finish_reason))
+
+        async with self._thread_scope(request) as history:
+            yield event({"role": "assistant", "content": ""})
+            pieces: list[str] = []
+            try:
+                with _engine_errors():
+                    async for piece in rails.stream_async(messages=history + request.messages,
+                                                          options=request.options):
+                        pieces.append(piece)
+                        yield event({"content": piece})
+            except ApiError as error:
+                # Headers are gone already: the error travels as an event, as OpenAI does.
+                yield _sse(error.body())
+                return
+            if request.thread_id is not None:
+                answer = {"role": "assistant", "content": "".join(pieces)}
+                await self.threads.append(request.thread_id, request.messages + [answer])
+            yield event({}, "stop")
+            yield "data: [DONE]\n\n"
+
+    @contextlib.asynccontextmanager
+    async def _thread_scope(self, request: ChatRequest):
+        """Yields the stored history of the request's thread, holding the thread's lock until
+        the new messages are saved."""
+        if request.thread_id is None:
+            yield []
+            return
+        async with self._locks.get(request.thread_id):
+            yield await self.threads.get(request.thread_id)
+
+
+def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict) -> dict:
+    finish_reason = "stop"
+    message = bot_message
+    if bot_message.get("role") == "exception":
+        # A rail raised (enable_rails_exceptions): OpenAI clients get a filtered answer whose
+        # text is the exception's message; the raw event stays in `messages`.
+        event = bot_message.get("content") or {}
+        text = event.get("message") if isinstance(event, dict) else None
+        message = {"role": "assistant", "content": text or json.dumps(event, default=str)}
+        finish_reason = "content_filter"
+    body = completion_body(new_completion_id(), model, message, finish_reason,
+                           usage_from_log(result.log))
+    body["messages"] = [bot_message]  # NeMo Guardrails' server field
+    if request.thread_id is not None:
+        body["thread_id"] = request.thread_id
+    if result.log is not None:
+        if request.log_requested:
+            body["log"] = result.log.model_dump(mode="json")
+        elif result.log.errors:
+            body["log"] = {"errors": [{"type": error.type, "message": error.message}
+                                      for error in result.log.errors]}
+    for name in ("output_data", "state", "llm_output"):
+        value = getattr(result, name, None)
+        if value is not None:
+            body[name] = value
+    return body
+
+
+@contextlib.contextmanager
+def _engine_errors():
+    """Maps what the engine raises to HTTP errors that name the cause."""
+    from rails.errors import LLMCallError, RailsError
+
+    try:
+        yield
+    except ApiError:
+        raise
+    except ValueError as error:
+        raise ApiError(400, str(error), code="invalid_value") from error
+    except LLMCallError as error:
+        log.warning("model call failed: %s", error)
+        raise ApiError(502, f"the model call failed: {error}", type="upstream_error",
+                       code="llm_call_failed") from error
+    except RailsError as error:
+        log.exception("rails error")
+        raise ApiError(500, f"{type(error).__name__}: {error}", type="rails_error",
+                       code=type(error).__name__) from error
+    except Exception as error:
+        log.exception("unexpected error while generating")
+        raise ApiError(500, f"internal error: {type(error).__name__}: {error}",
+                       type="internal_error", code="internal_error") from error
+
+
+def _sse(data: dict) -> str:
+    return f"data: {json.dumps(data)}\n\n"

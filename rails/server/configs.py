@@ -1,0 +1,144 @@
+"""Which rails configs the server offers, and one loaded `LLMRails` per config combination.
+
+A config id is the name of a sub-folder of the config directory (or, when the directory is
+itself a config, its own name). Loading happens once per combination, on first use, off the
+event loop; concurrent first requests wait for the same load. Failed loads are not cached, so
+a fixed config works on the next request without a restart."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from rails.server.api_errors import ApiError
+
+log = logging.getLogger("rails.server")
+
+Loader = Callable[[Sequence[Path]], Any]
+
+
+def is_config_folder(path: Path) -> bool:
+    if not path.is_dir() or path.name.startswith((".", "_")):
+        return False
+    return ((path / "config.yml").is_file() or (path / "config.yaml").is_file()
+            or any(path.glob("*.co")))
+
+
+def load_rails(paths: Sequence[Path]) -> Any:
+    """The default loader: RailsConfig.from_path for each folder, combined with `+`."""
+    from rails import LLMRails, RailsConfig
+
+    config = None
+    for path in paths:
+        loaded = RailsConfig.from_path(str(path))
+        config = loaded if config is None else config + loaded
+    return LLMRails(config)
+
+
+class ConfigRegistry:
+    def __init__(self, root: Path, *, single: bool = False, default_id: Optional[str] = None,
+                 loader: Loader = load_rails):
+        self.root = root.resolve()
+        self.single = single
+        self._loader = loader
+        self._loaded: dict[tuple[str, ...], Any] = {}
+        self._loading: dict[tuple[str, ...], asyncio.Future] = {}
+        if not self.root.is_dir():
+            raise ValueError(f"config directory {str(root)!r} does not exist or is not a folder")
+        available = self.available()
+        if not available:
+            raise ValueError(f"no rails config found in {str(root)!r}: expected sub-folders "
+                             "holding a config.yml or .co files")
+        if default_id is not None and default_id not in available:
+            raise ValueError(f"default config {default_id!r} is not in {str(root)!r}; "
+                             f"available: {', '.join(available)}")
+        self.default_id = default_id or (available[0] if len(available) == 1 else None)
+
+    @classmethod
+    def for_path(cls, path: Path, *, default_id: Optional[str] = None,
+                 loader: Loader = load_rails) -> "ConfigRegistry":
+        """A folder that is itself a config serves just that config; otherwise each config
+        sub-folder is one."""
+        path = Path(path)
+        single = (path / "config.yml").is_file() or (path / "config.yaml").is_file()
+        return cls(path, single=single, default_id=default_id, loader=loader)
+
+    def available(self) -> list[str]:
+        """The config ids, rescanned each time so new folders appear without a restart."""
+        if self.single:
+            return [self.root.name]
+        return sorted(child.name for child in self.root.iterdir() if is_config_folder(child))
+
+    def resolve(self, config_ids: Optional[list[str]], model: Optional[str]) -> tuple[str, ...]:
+        """The config ids a request selects: `config_id(s)`, else `model`, else the default."""
+        available = self.available()
+        if config_ids:
+            unknown = [item for item in config_ids if item not in available]
+            if unknown:
+                raise _not_found(f"unknown config id(s) {', '.join(map(repr, unknown))}",
+                                 available, "config_ids")
+            return tuple(config_ids)
+        if model:
+            if model not in available:
+                raise _not_found(f"the model {model!r} names no rails config", available,
+                                 "model")
+            return (model,)
+        if self.default_id is None:
+            raise ApiError(400, "no config selected: set `model` or `config_id` (the server "
+                           f"has several and no default); available: {', '.join(available)}",
+                           param="model", code="config_required",
+                           extra={"available": available})
+        return (self.default_id,)
+
+    async def get(self, ids: tuple[str, ...]) -> Any:
+        """The LLMRails for `ids`, loading it on first use."""
+        rails = self._loaded.get(ids)
+        if rails is not None:
+            return rails
+        future = self._loading.get(ids)
+        if future is None:
+            future = asyncio.ensure_future(self._load(ids))
+            self._loading[ids] = future
+            future.add_done_callback(lambda _: self._loading.pop(ids, None))
+        return await asyncio.shield(future)
+
+    def preload(self) -> None:
+        """Loads every config now (synchronously), so a broken one stops start-up instead of
+        failing its first request."""
+        for config_id in self.available():
+            ids = (config_id,)
+            try:
+                self._loaded[ids] = self._loader([self._path(config_id)])
+            except Exception as error:
+                raise config_load_error(ids, error) from error
+
+    def _path(self, config_id: str) -> Path:
+        return self.root if self.single else self.root / config_id
+
+    async def _load(self, ids: tuple[str, ...]) -> Any:
+        paths = [self._path(item) for item in ids]
+        try:
+            rails = await asyncio.to_thread(self._loader, paths)
+        except Exception as error:
+            log.exception("loading config %s failed", "+".join(ids))
+            raise config_load_error(ids, error) from error
+        self._loaded[ids] = rails
+        log.info("loaded config %s", "+".join(ids))
+        return rails
+
+
+def config_load_error(ids: Sequence[str], error: Exception) -> ApiError:
+    from rails.errors import ColangSyntaxError, ConfigError
+
+    name = "+".join(ids)
+    if isinstance(error, (ConfigError, ColangSyntaxError)):
+        message = f"config {name!r} is invalid: {error}"
+    else:
+        message = f"config {name!r} could not be loaded: {type(error).__name__}: {error}"
+    return ApiError(500, message, type="config_error", code="config_invalid")
+
+
+def _not_found(message: str, available: list[str], param: str) -> ApiError:
+    return ApiError(404, f"{message}; available: {', '.join(available) or '(none)'}",
+                    param=param, code="config_not_found", extra={"available": available})
