@@ -1,0 +1,240 @@
+"""`llm_call`: one model call, whatever the model is, recorded in the turn's call log.
+
+Models: any LangChain LLM or chat model, and the built-in OpenAI-compatible engine (anything
+with the `NativeModel` shape: `async generate(...) -> Completion`). LangChain is imported only
+when a LangChain model is actually called.
+
+Two context variables connect a call to the turn that made it: `current_call_log` (the
+runtime sets an `LLMCallLog` per turn; every call appends an `LLMCallInfo`) and
+`streaming_handler` (an async callable that receives tokens as they arrive).
+"""
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Optional, Union
+
+from rails.errors import LLMCallError
+
+Prompt = Union[str, list]
+TokenHandler = Callable[[str], Awaitable[Any]]
+
+
+@dataclass
+class LLMCallInfo:
+    """What one model call was asked, answered and cost."""
+    task: Optional[str] = None
+    prompt: Optional[str] = None
+    completion: Optional[str] = None
+    duration: Optional[float] = None
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    total_tokens: Optional[int] = None
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    llm_model_name: Optional[str] = None
+    raw_response: Optional[dict] = None
+
+
+@dataclass
+class LLMCallLog:
+    calls: list[LLMCallInfo] = field(default_factory=list)
+
+    def add(self, info: LLMCallInfo) -> None:
+        self.calls.append(info)
+
+
+current_call_log: ContextVar[Optional[LLMCallLog]] = ContextVar("rails_llm_call_log",
+                                                                default=None)
+streaming_handler: ContextVar[Optional[TokenHandler]] = ContextVar("rails_streaming_handler",
+                                                                   default=None)
+
+
+@dataclass
+class Completion:
+    """The answer of a native model call."""
+    text: str
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    total_tokens: Optional[int] = None
+    raw: Optional[dict] = None
+
+
+async def llm_call(llm: Any, prompt: Prompt, *, task: Optional[str] = None,
+                   stop: Optional[list[str]] = None, temperature: Optional[float] = None,
+                   max_tokens: Optional[int] = None,
+                   llm_params: Optional[dict] = None) -> str:
+    """Call `llm` with a string or a list of `{type, content}` messages; return the text."""
+    if llm is None:
+        raise LLMCallError(f"no model is configured for task '{task or 'unknown'}'; add a "
+                           "`type: main` model to config.yml or pass `llm=` to LLMRails")
+    handler = streaming_handler.get()
+    started = time.time()
+    clock = time.perf_counter()
+    task_value = getattr(task, "value", task)
+    if getattr(llm, "is_native_rails_model", False):
+        completion = await llm.generate(prompt, stop=stop, temperature=temperature,
+                                        max_tokens=max_tokens, params=llm_params,
+                                        on_token=handler)
+    else:
+        completion = await _langchain_call(llm, prompt, stop, temperature, max_tokens,
+                                           llm_params, handler)
+    log = current_call_log.get()
+    if log is not None:
+        duration = time.perf_counter() - clock
+        log.add(LLMCallInfo(
+            task=task_value, prompt=prompt_as_text(prompt), completion=completion.text,
+            duration=duration, prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            total_tokens=completion.total_tokens, started_at=started,
+            finished_at=started + duration, llm_model_name=model_name(llm),
+            raw_response=completion.raw))
+    return completion.text
+
+
+def prompt_as_text(prompt: Prompt) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(f"[{_message_kind(m)}] {m.get('content', '')}" for m in prompt)
+
+
+def model_name(llm: Any) -> str:
+    """A readable name for the model behind `llm` ("unknown" if it does not say)."""
+    for attribute in ("model", "model_name"):
+        value = getattr(llm, attribute, None)
+        if isinstance(value, str):
+            return value
+    kwargs = getattr(llm, "model_kwargs", None)
+    if isinstance(kwargs, dict):
+        for key in ("model", "model_name", "name"):
+            if isinstance(kwargs.get(key), str):
+                return kwargs[key]
+    return type(llm).__name__
+
+
+def _message_kind(message: dict) -> str:
+    return message.get("type") or message.get("role") or "user"
+
+
+def to_langchain_messages(messages: list) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    converted = []
+    for message in messages:
+        kind = _message_kind(message)
+        if kind in ("user", "human"):
+            converted.append(HumanMessage(content=message["content"]))
+        elif kind in ("assistant", "bot", "ai"):
+            converted.append(AIMessage(content=message["content"]))
+        elif kind == "system":
+            converted.append(SystemMessage(content=message["content"]))
+        else:
+            raise ValueError(f"unknown message type {kind!r} in a prompt; use system, user, "
+                             "assistant or bot")
+    return converted
+
+
+def _call_kwargs(llm: Any, temperature, max_tokens, llm_params) -> dict:
+    """Settings go to LangChain as call kwargs (which real integrations merge into their
+    request); temperature and max_tokens only when the model has such a setting."""
+    kwargs = dict(llm_params or {})
+    if temperature is not None and hasattr(llm, "temperature"):
+        kwargs["temperature"] = temperature
+    if max_tokens is not None and hasattr(llm, "max_tokens"):
+        kwargs["max_tokens"] = max_tokens
+    return kwargs
+
+
+async def _langchain_call(llm, prompt, stop, temperature, max_tokens, llm_params,
+                          handler) -> Completion:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    is_chat = isinstance(llm, BaseChatModel)
+    if is_chat:
+        model_input: Any = to_langchain_messages(
+            [{"type": "user", "content": prompt}] if isinstance(prompt, str) else prompt)
+    else:
+        model_input = prompt if isinstance(prompt, str) else prompt_as_text(prompt)
+    kwargs = _call_kwargs(llm, temperature, max_tokens, llm_params)
+    try:
+        if handler is not None:
+            return await _langchain_stream(llm, model_input, stop, kwargs, handler, is_chat)
+        return await _langchain_generate(llm, model_input, stop, kwargs, is_chat)
+    except LLMCallError:
+        raise
+    except Exception as error:
+        raise langchain_error(llm, error) from error
+
+
+async def _langchain_generate(llm, model_input, stop, kwargs, is_chat) -> Completion:
+    from langchain_core.prompt_values import ChatPromptValue, StringPromptValue
+
+    value = ChatPromptValue(messages=model_input) if is_chat else StringPromptValue(
+        text=model_input)
+    result = await llm.agenerate_prompt([value], stop=stop, **kwargs)
+    generation = result.generations[0][0]
+    completion = Completion(text=generation.text, raw=result.llm_output)
+    usage = (result.llm_output or {}).get("token_usage") if result.llm_output else None
+    if isinstance(usage, dict):
+        completion.prompt_tokens = usage.get("prompt_tokens")
+        completion.completion_tokens = usage.get("completion_tokens")
+        completion.total_tokens = usage.get("total_tokens")
+    message = getattr(generation, "message", None)
+    metadata = getattr(message, "usage_metadata", None)
+    if metadata and completion.total_tokens is None:
+        completion.prompt_tokens = metadata.get("input_tokens")
+        completion.completion_tokens = metadata.get("output_tokens")
+        completion.total_tokens = metadata.get("total_tokens")
+    return completion
+
+
+async def _langchain_stream(llm, model_input, stop, kwargs, handler, is_chat) -> Completion:
+    parts: list[str] = []
+    usage = None
+    async for chunk in llm.astream(model_input, stop=stop, **kwargs):
+        if is_chat:
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            usage = getattr(chunk, "usage_metadata", None) or usage
+        else:
+            text = chunk if isinstance(chunk, str) else str(chunk)
+        if text:
+            parts.append(text)
+            await handler(text)
+    completion = Completion(text="".join(parts))
+    if usage:
+        completion.prompt_tokens = usage.get("input_tokens")
+        completion.completion_tokens = usage.get("output_tokens")
+        completion.total_tokens = usage.get("total_tokens")
+    return completion
+
+
+def langchain_error(llm: Any, error: BaseException) -> LLMCallError:
+    """An LLMCallError naming the model, its endpoint, the HTTP status and a body excerpt,
+    as far as the provider's exception tells them."""
+    status = getattr(error, "status_code", None) or getattr(error, "status", None)
+    response = getattr(error, "response", None)
+    if status is None and response is not None:
+        status = getattr(response, "status_code", None)
+    body = getattr(error, "body", None)
+    if body is None and response is not None:
+        try:
+            body = response.text
+        except Exception:  # a streamed or closed response has no text to show
+            body = None
+    excerpt = str(body)[:300] if body is not None else None
+    endpoint = None
+    for attribute in ("openai_api_base", "base_url", "endpoint_url", "api_base"):
+        value = getattr(llm, attribute, None)
+        if isinstance(value, str) and value:
+            endpoint = value
+            break
+    where = model_name(llm) + (f" at {endpoint}" if endpoint else "")
+    message = f"LLM call to {where} failed"
+    if isinstance(status, int):
+        message += f" with status {status}"
+    message += f": {type(error).__name__}: {error}"
+    if excerpt and excerpt not in message:
+        message += f" (body: {excerpt})"
+    return LLMCallError(message, endpoint=endpoint, status=status if isinstance(status, int)
+                        else None, body_excerpt=excerpt)
