@@ -1,0 +1,82 @@
+"""`dialog-rails actions-server`: serve the actions of config folders and modules over HTTP."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from rails.actions.wire import TOKEN_ENV
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "actions-server", help="serve actions over HTTP for `actions_server_url`",
+        description="Serve the actions of config folders (actions.py, actions/) and Python "
+                    "modules over HTTP (POST /v1/actions/run, GET /v1/actions/list, "
+                    "GET /health). Needs the `server` extra (starlette, uvicorn).")
+    parser.add_argument("--config", action="append", default=[], metavar="PATH",
+                        help="config folder whose actions to serve (repeatable; default: the "
+                             "current directory)")
+    parser.add_argument("--module", action="append", default=[], metavar="MOD",
+                        help="importable module whose @action members to serve (repeatable)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--token", default=None,
+                        help=f"require `Authorization: Bearer TOKEN` (default: ${TOKEN_ENV})")
+    parser.add_argument("--max-body", type=int, default=1024 * 1024, metavar="BYTES",
+                        help="largest request body accepted (default: 1 MiB)")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="longest an action may run (default: 30)")
+    parser.add_argument("--log-level", default="info",
+                        choices=["critical", "error", "warning", "info", "debug"])
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from rails.server.actions_server import build_dispatcher, create_app
+
+    token = args.token or os.environ.get(TOKEN_ENV) or None
+    try:
+        dispatcher = build_dispatcher(args.config, args.module,
+                                      include_cwd=not args.config and not args.module)
+    except FileNotFoundError as error:
+        print(f"dialog-rails actions-server: {error}", file=sys.stderr)
+        return 2
+    if dispatcher.import_errors:
+        for where, error in dispatcher.import_errors:
+            print(f"dialog-rails actions-server: cannot import {where}: "
+                  f"{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    if not dispatcher.names():
+        print("dialog-rails actions-server: warning: no actions found", file=sys.stderr)
+    if token is None and args.host not in _LOOPBACK:
+        print(f"dialog-rails actions-server: warning: listening on {args.host} without a "
+              f"token; anyone who can reach it can run the actions", file=sys.stderr)
+    try:
+        import uvicorn
+    except ImportError:
+        print("dialog-rails actions-server: needs uvicorn and starlette: "
+              "pip install 'dialog-rails[server]'", file=sys.stderr)
+        return 1
+    app = create_app(dispatcher, token=token, max_body=args.max_body, timeout=args.timeout)
+    print(f"dialog-rails actions-server: {len(dispatcher.names())} action(s) on "
+          f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.log_level == "debug")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sub-command on its own (`python -m rails.cli.actions_server ...`)."""
+    parser = argparse.ArgumentParser(prog="dialog-rails")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["actions-server", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

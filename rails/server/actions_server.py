@@ -1,0 +1,165 @@
+"""The actions server: runs actions over HTTP for engines configured with `actions_server_url`.
+
+Endpoints:
+- `POST /v1/actions/run` `{"action_name", "action_parameters"}` -> `{"status": "success",
+  "result": <any JSON>}` (wire format: `rails.actions.wire`), or `{"status": "failed",
+  "error": {"type", "message"}}` with 400 (bad request), 401 (token), 404 (unknown action),
+  413 (body too large), 500 (the action raised; its traceback stays in the server log) or 504
+  (the action ran longer than the timeout).
+- `GET /v1/actions/list`: every action with name, is_system_action, description and a JSON
+  schema of its parameters.
+- `GET /health`.
+
+With a token, `run` and `list` require `Authorization: Bearer <token>`. Async actions run on
+the event loop, synchronous ones in a thread pool; a synchronous action that times out keeps
+running in its thread (Python cannot stop it), only the request ends."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from rails.actions import ActionDispatcher
+from rails.actions.naming import not_found_message
+from rails.actions.schema import describe_action
+from rails.actions.wire import HEALTH_PATH, LIST_PATH, RUN_PATH, encode_result
+from rails.errors import ActionNotFoundError
+
+log = logging.getLogger("rails.actions_server")
+
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_TIMEOUT = 30.0
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, kind: str, message: str):
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+
+def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = (),
+                     include_cwd: bool = False) -> ActionDispatcher:
+    """The server's registry: the actions of each config folder (`actions.py`, `actions/`) and
+    of each importable module; synchronous actions run in worker threads."""
+    dispatcher = ActionDispatcher(load_all_actions=True, core_modules=list(modules),
+                                  include_cwd=include_cwd, sync_in_thread=True)
+    for path in config_paths:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"config folder not found: {path}")
+        dispatcher.load_actions_from_path(folder)
+    return dispatcher
+
+
+def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
+               max_body: int = DEFAULT_MAX_BODY, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """A Starlette application serving `dispatcher`'s actions."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    expected = f"Bearer {token}".encode() if token else None
+
+    def failure(refusal: _Refusal) -> Response:
+        headers = {"www-authenticate": "Bearer"} if refusal.status == 401 else None
+        return JSONResponse({"status": "failed", "error": {"type": refusal.kind,
+                                                            "message": refusal.message}},
+                            status_code=refusal.status, headers=headers)
+
+    def authorize(request: Any) -> None:
+        if expected is None:
+            return
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise _Refusal(401, "Unauthorized", "missing or wrong bearer token")
+
+    async def run(request: Any) -> Response:
+        try:
+            authorize(request)
+            name, params = _parse_run_request(await _read_body(request, max_body))
+            if not dispatcher.has(name):
+                raise _Refusal(404, "ActionNotFound",
+                               not_found_message(name, dispatcher.names(), " on this server"))
+            try:
+                outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
+            except asyncio.TimeoutError:
+                log.error("action '%s' timed out after %gs", name, timeout)
+                raise _Refusal(504, "ActionTimeout",
+                               f"action '{name}' did not finish within {timeout:g}s") from None
+            except Exception as error:  # LLMCallError propagates out of execute
+                outcome = None
+                raised = error
+            else:
+                raised = outcome.error
+            if outcome is None or not outcome.is_success:
+                if isinstance(raised, ActionNotFoundError):
+                    raise _Refusal(404, "ActionNotFound", str(raised))
+                log.error("action '%s' failed", name, exc_info=raised)
+                raise _Refusal(500, type(raised).__name__ if raised else "ActionFailed",
+                               str(raised) if raised else f"action '{name}' failed")
+            try:
+                content = json.dumps({"status": "success", "result": encode_result(outcome.raw)})
+            except (TypeError, ValueError) as error:
+                log.error("action '%s' returned a value JSON cannot encode", name,
+                          exc_info=error)
+                raise _Refusal(500, "ResultNotSerializable",
+                               f"action '{name}' returned a value that cannot be sent as JSON "
+                               f"({type(outcome.return_value).__name__}): {error}") from None
+            return Response(content, media_type="application/json")
+        except _Refusal as refusal:
+            return failure(refusal)
+
+    async def list_actions(request: Any) -> Response:
+        try:
+            authorize(request)
+        except _Refusal as refusal:
+            return failure(refusal)
+        described = []
+        for name in dispatcher.names():
+            described.append(describe_action(name, dispatcher.get(name), dispatcher.meta(name),
+                                             dispatcher.spec(name)))
+        return JSONResponse(described)
+
+    async def health(request: Any) -> Response:
+        return JSONResponse({"status": "ok", "actions": len(dispatcher.names())})
+
+    return Starlette(routes=[
+        Route(RUN_PATH, run, methods=["POST"]),
+        Route(LIST_PATH, list_actions, methods=["GET"]),
+        Route(HEALTH_PATH, health, methods=["GET"]),
+    ])
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
+    too_large = _Refusal(413, "PayloadTooLarge", f"request body larger than {limit} bytes")
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_run_request(body: bytes) -> tuple[str, dict]:
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        raise _Refusal(400, "BadRequest", f"the body is not valid JSON: {error}") from None
+    if not isinstance(payload, dict):
+        raise _Refusal(400, "BadRequest", "the body must be a JSON object")
+    name = payload.get("action_name")
+    if not isinstance(name, str) or not name.strip():
+        raise _Refusal(400, "BadRequest", "`action_name` must be a non-empty string")
+    params = payload.get("action_parameters")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise _Refusal(400, "BadRequest", "`action_parameters` must be a JSON object")
+    return name, params
