@@ -30,7 +30,7 @@ class SQLiteThreadStore(ThreadStore):
                                                timeout=10, isolation_level=None)
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute(_SCHEMA)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise ValueError(f"cannot open the threads database {str(self.path)!r}: "
                              f"{error}") from error
         self._lock = threading.Lock()

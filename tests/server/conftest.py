@@ -1,0 +1,190 @@
+"""Helpers for the server tests: a stand-in rails object for in-process app tests, config
+folders, and a real `dialog-rails serve` process on a free loopback port."""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import httpx
+import pytest
+
+from rails.options import GenerationLog, GenerationResponse, GenerationStats
+
+
+class EchoRails:
+    """Answers "<config>: <last user text> #<number of user messages seen>", so tests can see
+    which config answered and how much history reached it. Records every call."""
+
+    def __init__(self, name: str, delay: float = 0.0, fail_with: Optional[BaseException] = None):
+        self.name, self.delay, self.fail_with = name, delay, fail_with
+        self.calls: list[dict] = []
+
+    def _answer(self, messages: list[dict]) -> str:
+        users = [m["content"] for m in messages if m["role"] == "user"]
+        return f"{self.name}: {users[-1]} #{len(users)}"
+
+    async def generate_async(self, messages=None, options=None, state=None):
+        self.calls.append({"messages": messages, "options": options, "state": state})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_with is not None:
+            raise self.fail_with
+        stats = GenerationStats(llm_calls_count=1, llm_calls_total_prompt_tokens=7,
+                                llm_calls_total_completion_tokens=3, llm_calls_total_tokens=10)
+        log = GenerationLog(stats=stats, colang_history="user \"hi\"")
+        return GenerationResponse(response=[{"role": "assistant",
+                                             "content": self._answer(messages)}],
+                                  log=log, state={"events": []} if state is not None else None)
+
+    async def stream_async(self, messages=None, options=None):
+        self.calls.append({"messages": messages, "options": options, "stream": True})
+        if self.fail_with is not None:
+            raise self.fail_with
+        for word in self._answer(messages).split(" "):
+            await asyncio.sleep(0)
+            yield word + " "
+
+
+class EchoLoader:
+    """A registry loader building EchoRails named after the folders; counts loads."""
+
+    def __init__(self, **kwargs: Any):
+        self.kwargs = kwargs
+        self.loads: list[list[str]] = []
+        self.instances: dict[str, EchoRails] = {}
+
+    def __call__(self, paths):
+        time.sleep(0.05)  # long enough for concurrent first requests to overlap
+        names = [Path(p).name for p in paths]
+        self.loads.append(names)
+        rails = EchoRails("+".join(names), **self.kwargs)
+        self.instances["+".join(names)] = rails
+        return rails
+
+
+def make_config_dir(root: Path, *names: str) -> Path:
+    for name in names:
+        folder = root / name
+        folder.mkdir(parents=True)
+        (folder / "config.yml").write_text("instructions: []\n")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`python -m rails serve ...` on loopback; waits for /health."""
+
+    def __init__(self, args: list[str], port: Optional[int] = None, env: Optional[dict] = None):
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.args, self.env = args, env
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 30.0) -> "ServerProcess":
+        env = {**os.environ, **(self.env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rails", "serve", *self.args, "--port", str(self.port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode(errors="replace")
+                raise AssertionError(f"server exited with {self.process.returncode}:\n{output}")
+            try:
+                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise AssertionError("server did not become healthy in time")
+
+    def stop(self) -> str:
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        output = self.process.stdout.read().decode(errors="replace")
+        self.process.stdout.close()
+        self.process = None
+        return output
+
+
+@pytest.fixture
+def serve_process():
+    started: list[ServerProcess] = []
+
+    def start(*args: str, **kwargs: Any) -> ServerProcess:
+        server = ServerProcess(list(args), **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class AppUnderTest:
+    def __init__(self, client: httpx.AsyncClient, loader: EchoLoader, registry: Any,
+                 threads: Any):
+        self.client, self.loader, self.registry, self.threads = client, loader, registry, threads
+
+    async def chat(self, **body: Any) -> httpx.Response:
+        body.setdefault("messages", [{"role": "user", "content": "hi"}])
+        return await self.client.post("/v1/chat/completions", json=body)
+
+
+@pytest.fixture
+async def echo_app(tmp_path):
+    """Factory: an in-process app over config folders `names`, answered by EchoRails."""
+    from rails.server.app import create_app
+    from rails.server.configs import ConfigRegistry
+    from rails.server.threads_sqlite import SQLiteThreadStore
+
+    made: list[AppUnderTest] = []
+
+    async def build(*names: str, default: Optional[str] = None, threads: bool = True,
+                    max_body_bytes: int = 1 << 20, **loader_kwargs: Any) -> AppUnderTest:
+        root = make_config_dir(tmp_path / f"configs{len(made)}", *names)
+        loader = EchoLoader(**loader_kwargs)
+        registry = ConfigRegistry.for_path(root, default_id=default, loader=loader)
+        store = SQLiteThreadStore(tmp_path / f"threads{len(made)}.db") if threads else None
+        app = create_app(registry, store, max_body_bytes=max_body_bytes)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                   base_url="http://testserver")
+        made.append(AppUnderTest(client, loader, registry, store))
+        return made[-1]
+
+    yield build
+    for item in made:
+        await item.client.aclose()
+        if item.threads is not None:
+            await item.threads.close()
+
+
+@pytest.fixture
+def config_dir_factory(tmp_path):
+    def make(*names: str) -> Path:
+        return make_config_dir(tmp_path / "made", *names)
+    return make
+
+
+@pytest.fixture
+def echo_rails():
+    return EchoRails
