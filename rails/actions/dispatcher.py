@@ -135,7 +135,8 @@ class ActionDispatcher:
             raise ActionError(f"cannot tell the name of action {action!r}: pass `name=`")
         if not override and name in self._actions:
             return
-        if not callable(action) and not callable(getattr(action, "run", None)):
+        if not any(callable(x) for x in (action, getattr(action, "run", None),
+                                          getattr(action, "ainvoke", None))):
             raise ActionError(f"action '{name}' is not callable: {action!r}", action_name=name)
         self._actions[name] = _Entry(name, action, meta)
 
