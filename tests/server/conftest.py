@@ -126,20 +126,6 @@ class ServerProcess:
         return output
 
 
-@pytest.fixture
-def serve_process():
-    started: list[ServerProcess] = []
-
-    def start(*args: str, **kwargs: Any) -> ServerProcess:
-        server = ServerProcess(list(args), **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 class AppUnderTest:
     def __init__(self, client: httpx.AsyncClient, loader: EchoLoader, registry: Any,
                  threads: Any):
@@ -188,3 +174,171 @@ def config_dir_factory(tmp_path):
 @pytest.fixture
 def echo_rails():
     return EchoRails
+
+
+ROOT = Path(__file__).resolve().parents[2]
+STORE_SUPPORT = ROOT / "config_examples" / "store_support"
+
+# An offline config whose answer depends on the whole conversation: it counts the user
+# messages it is given, so a lost or duplicated history shows in the answer.
+COUNTER_CONFIG = {
+    "config.yml": """\
+rails:
+  dialog:
+    user_messages:
+      embeddings_only: true
+      embeddings_only_similarity_threshold: 0.99
+      embeddings_only_fallback_intent: say something
+""",
+    "flows.co": """\
+define user say something
+  "hello there"
+
+define bot report count
+  "You have sent $count messages."
+
+define flow count
+  user say something
+  $count = execute count_user_messages
+  bot report count
+""",
+    "actions.py": """\
+from rails.actions import action
+
+
+@action()
+async def count_user_messages(events: list) -> int:
+    return sum(1 for event in events if event["type"] == "UtteranceUserActionFinished")
+""",
+}
+
+
+def write_config(folder: Path, files: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def served_configs(tmp_path_factory) -> Path:
+    """A config directory with the store-support example (`store`) and `counter`."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(STORE_SUPPORT, root / "store")
+    write_config(root / "counter", COUNTER_CONFIG)
+    return root
+
+
+@pytest.fixture(scope="module")
+def shared_server(served_configs, tmp_path_factory):
+    """One real server process for the tests of a module that do not restart it."""
+    threads_db = tmp_path_factory.mktemp("threads") / "threads.sqlite3"
+    server = ServerProcess(["--config-dir", str(served_configs), "--default-config", "store",
+                            "--threads-db", str(threads_db)]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_factory():
+    """Servers started by a test (and stopped after it): `start(args...)`."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, port: Optional[int] = None) -> ServerProcess:
+        started.append(ServerProcess(list(args), port=port).start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+FAKE_LLM_WORDS = ["Hello", " from", " the", " fake", " model."]
+
+
+class FakeLLMServer:
+    """A minimal OpenAI-compatible model endpoint on loopback (stdlib http.server): answers
+    every chat completion with FAKE_LLM_WORDS, streamed word by word when asked."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                owner.requests.append(body)
+                usage = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16}
+                if body.get("stream"):
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    for word in FAKE_LLM_WORDS:
+                        chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                                 "model": "fake", "choices": [{"index": 0, "delta": {
+                                     "content": word}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    final = {"id": "x", "object": "chat.completion.chunk", "created": 0,
+                             "model": "fake", "choices": [], "usage": usage}
+                    self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+                    return
+                answer = {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+                          "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                              "role": "assistant", "content": "".join(FAKE_LLM_WORDS)}}],
+                          "usage": usage}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def fake_llm():
+    server = FakeLLMServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fake_llm_words():
+    return list(FAKE_LLM_WORDS)
+
+
+@pytest.fixture
+def model_config_dir(tmp_path, fake_llm) -> Path:
+    """A config directory with `assistant`: general mode (no flows) over the fake model."""
+    write_config(tmp_path / "models" / "assistant", {"config.yml": f"""\
+models:
+  - type: main
+    engine: openai
+    model: fake-model
+    parameters:
+      base_url: {fake_llm.base_url}
+      api_key: not-needed
+instructions:
+  - type: general
+    content: You are a test assistant.
+"""})
+    return tmp_path / "models"
