@@ -1,0 +1,240 @@
+"""The typed sections of a RailsConfig (spec §5.3, §5.4), with NeMo Guardrails' field names and
+defaults so that code written against `nemoguardrails.RailsConfig` reads them unchanged.
+
+Every section below the top level accepts extra keys (NeMo releases keep adding options, and
+library rails read their own `rails.config.<name>` settings); extra keys stay reachable as
+attributes. The top level itself is strict: see `RailsConfig`."""
+from __future__ import annotations
+
+from typing import Any, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_FALLBACK_MESSAGE = "I'm sorry, an internal error has occurred."
+
+
+class Section(BaseModel):
+    """Base of all config sections: assignment is validated, unknown keys are kept."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+
+class Model(Section):
+    """A model the engine uses. `type: main` is the main LLM, `type: embeddings` the model for
+    search indexes; any other type `T` becomes the `T_llm` action parameter and the model of
+    the task `T`. `parameters` are passed to the model client as they are."""
+
+    type: str
+    engine: str
+    model: Optional[str] = None
+    api_key_env_var: Optional[str] = None
+    mode: Optional[str] = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Instruction(Section):
+    """A natural-language instruction; the first `general` one is `{{ general_instructions }}`."""
+
+    type: str
+    content: str
+
+
+class Document(Section):
+    """A knowledge-base document (`kb/*.md`)."""
+
+    format: str
+    content: str
+
+
+class MessageTemplate(Section):
+    """One message of a chat prompt: `type` is system, user, assistant or bot."""
+
+    type: str
+    content: str
+
+
+class TaskPrompt(Section):
+    """The prompt of an LLM task (`prompts.yml`). Exactly one of `content` (a text prompt) or
+    `messages` (a chat prompt) is given."""
+
+    task: str
+    content: Optional[str] = None
+    messages: Optional[list[Union[MessageTemplate, str]]] = None
+    models: Optional[list[str]] = None
+    output_parser: Optional[str] = None
+    max_length: Optional[int] = 16000
+    mode: Optional[str] = "standard"
+    stop: Optional[list[str]] = None
+    max_tokens: Optional[int] = None
+
+    @model_validator(mode="after")
+    def _content_or_messages(self) -> "TaskPrompt":
+        if not self.content and not self.messages:
+            raise ValueError(f"prompt for task '{self.task}' needs `content` or `messages`")
+        if self.content and self.messages:
+            raise ValueError(
+                f"prompt for task '{self.task}' has both `content` and `messages`; keep one")
+        return self
+
+
+class EmbeddingsCacheConfig(Section):
+    """Accepted for compatibility; the default offline index needs no embedding cache."""
+
+    enabled: bool = False
+    key_generator: str = "md5"
+    store: str = "filesystem"
+    store_config: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class EmbeddingSearchProvider(Section):
+    """Which search index to use (`rails.index.create_search_provider`). `name: default` is the
+    offline lexical index, or the OpenAI-compatible embeddings endpoint when
+    `parameters.embedding_engine` is `openai`; other names are providers registered with
+    `register_embedding_search_provider`, built with `parameters` as keyword arguments."""
+
+    name: str = "default"
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    cache: EmbeddingsCacheConfig = Field(default_factory=EmbeddingsCacheConfig)
+
+
+class KnowledgeBaseConfig(Section):
+    """Knowledge-base settings. `folder` is accepted but documents always come from `kb/`."""
+
+    folder: str = "kb"
+    embedding_search_provider: EmbeddingSearchProvider = Field(
+        default_factory=EmbeddingSearchProvider)
+
+
+class CoreConfig(Section):
+    """Index used for user examples, flows and bot messages."""
+
+    embedding_search_provider: EmbeddingSearchProvider = Field(
+        default_factory=EmbeddingSearchProvider)
+
+
+class InputRails(Section):
+    """Flows run, in order, on every user message."""
+
+    flows: list[str] = Field(default_factory=list)
+
+
+class OutputRails(Section):
+    """Flows run, in order, on every bot message."""
+
+    flows: list[str] = Field(default_factory=list)
+
+
+class RetrievalRails(Section):
+    """Flows run, in order, on retrieved knowledge-base chunks."""
+
+    flows: list[str] = Field(default_factory=list)
+
+
+class ActionRails(Section):
+    """Colang 2.x only; accepted and ignored."""
+
+    instant_actions: Optional[list[str]] = None
+
+
+class SingleCallConfig(Section):
+    """Compute user intent, bot intent and bot message with one LLM call (spec §3.13)."""
+
+    enabled: bool = False
+    fallback_to_multiple_calls: bool = True
+
+
+class UserMessagesConfig(Section):
+    """How user intents are found: `embeddings_only` skips the LLM and takes the best example
+    match when its score reaches the threshold, else the fallback intent."""
+
+    embeddings_only: bool = False
+    embeddings_only_similarity_threshold: Optional[float] = Field(default=None, ge=0, le=1)
+    embeddings_only_fallback_intent: Optional[str] = None
+
+
+class DialogRails(Section):
+    single_call: SingleCallConfig = Field(default_factory=SingleCallConfig)
+    user_messages: UserMessagesConfig = Field(default_factory=UserMessagesConfig)
+
+
+class FactCheckingRailConfig(Section):
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    fallback_to_self_check: bool = False
+
+
+class SensitiveDataDetectionOptions(Section):
+    entities: list[str] = Field(default_factory=list)
+    mask_token: str = "*"
+
+
+class SensitiveDataDetection(Section):
+    recognizers: list[dict] = Field(default_factory=list)
+    input: SensitiveDataDetectionOptions = Field(default_factory=SensitiveDataDetectionOptions)
+    output: SensitiveDataDetectionOptions = Field(default_factory=SensitiveDataDetectionOptions)
+    retrieval: SensitiveDataDetectionOptions = Field(
+        default_factory=SensitiveDataDetectionOptions)
+
+
+class JailbreakDetectionConfig(Section):
+    server_endpoint: Optional[str] = None
+    length_per_perplexity_threshold: float = 89.79
+    prefix_suffix_perplexity_threshold: float = 1845.65
+
+
+class AutoAlignOptions(Section):
+    guardrails_config: dict[str, Any] = Field(default_factory=dict)
+
+
+class AutoAlignRailConfig(Section):
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    input: AutoAlignOptions = Field(default_factory=AutoAlignOptions)
+    output: AutoAlignOptions = Field(default_factory=AutoAlignOptions)
+
+
+class RailsConfigData(Section):
+    """Settings of library rails (`rails.config.<rail>`); any other sub-key is kept as given
+    for the library rail that reads it."""
+
+    fact_checking: FactCheckingRailConfig = Field(default_factory=FactCheckingRailConfig)
+    autoalign: AutoAlignRailConfig = Field(default_factory=AutoAlignRailConfig)
+    sensitive_data_detection: Optional[SensitiveDataDetection] = Field(
+        default_factory=SensitiveDataDetection)
+    jailbreak_detection: Optional[JailbreakDetectionConfig] = Field(
+        default_factory=JailbreakDetectionConfig)
+
+
+class Rails(Section):
+    """The `rails:` section: library-rail settings, input/output/retrieval rails, dialog rails."""
+
+    config: RailsConfigData = Field(default_factory=RailsConfigData)
+    input: InputRails = Field(default_factory=InputRails)
+    output: OutputRails = Field(default_factory=OutputRails)
+    retrieval: RetrievalRails = Field(default_factory=RetrievalRails)
+    dialog: DialogRails = Field(default_factory=DialogRails)
+    actions: ActionRails = Field(default_factory=ActionRails)
+
+
+class ActionsServerConfig(Section):
+    """dialog-rails extension: how to talk to the actions server of `actions_server_url`.
+
+    `token` is sent as a bearer token; when unset, the environment variable
+    `DIALOG_RAILS_ACTIONS_TOKEN` is read at the moment the client is created (not at load time,
+    so secrets need not live in config files). Timeouts are in seconds; `retries` counts extra
+    attempts after a connection failure."""
+
+    token: Optional[str] = None
+    connect_timeout: float = Field(default=2.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=2, ge=0)
+
+
+class ErrorsConfig(Section):
+    """dialog-rails extension: what the user sees when a turn fails. `fallback_message` is the
+    bot answer; the real exception is always kept in the response log. `propagate: true` raises
+    the exception to the caller instead."""
+
+    fallback_message: str = DEFAULT_FALLBACK_MESSAGE
+    propagate: bool = False

@@ -1,0 +1,171 @@
+"""RailsConfig: everything a config folder says, as one validated object (spec §5)."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+
+from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_TEMPERATURE,
+                                   DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
+                                   SUPPORTED_COLANG_VERSIONS)
+from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
+                                 Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
+from rails.config.problems import config_error
+
+# Rails that only work with a prompt for their task in `prompts` (spec §5.3, end).
+# (rail kind, flow id) -> accepted task names.
+PROMPTED_RAILS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("input", "self check input"): ("self_check_input",),
+    ("input", "llama guard check input"): ("llama_guard_check_input",),
+    ("output", "self check output"): ("self_check_output",),
+    ("output", "llama guard check output"): ("llama_guard_check_output",),
+    ("output", "self check facts"): ("self_check_facts", "fact_checking"),
+    ("output", "patronus lynx check output hallucination"):
+        ("patronus_lynx_check_output_hallucination",),
+}
+
+
+def _default_instructions() -> list[Instruction]:
+    return [Instruction(type="general", content=DEFAULT_GENERAL_INSTRUCTIONS)]
+
+
+class RailsConfig(BaseModel):
+    """A whole rails configuration, with NeMo Guardrails' field names and defaults.
+
+    Load one with `RailsConfig.from_path(folder)`, `RailsConfig.from_content(...)` or
+    `RailsConfig.parse_object(dict)`; `a + b` combines two. Attributes can be changed after
+    loading (`config.rails.dialog.single_call.enabled = True`) and are validated when set.
+
+    Unknown top-level keys are rejected (NeMo silently drops most of them). Keys NeMo accepts
+    but this engine does not use (`tracing`, `raw_llm_call_action`, top-level
+    `sensitive_data_detection`, `embedding_search_provider`, ...) are accepted and kept.
+
+    dialog-rails extensions (both optional):
+    - `actions_server: {token, connect_timeout: 2.0, timeout: 30.0, retries: 2}` for the client
+      of `actions_server_url`; the token falls back to the environment variable
+      `DIALOG_RAILS_ACTIONS_TOKEN`, read when the client is created.
+    - `errors: {fallback_message: "I'm sorry, an internal error has occurred.", propagate:
+      false}`: the answer given when a turn fails, or raise instead.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    models: list[Model] = Field(default_factory=list)
+    user_messages: dict[str, list[str]] = Field(default_factory=dict)
+    bot_messages: dict[str, list[str]] = Field(default_factory=dict)
+    flows: list[Any] = Field(default_factory=list)
+    instructions: Optional[list[Instruction]] = Field(default_factory=_default_instructions)
+    docs: Optional[list[Document]] = None
+    actions_server_url: Optional[str] = None
+    sample_conversation: Optional[str] = DEFAULT_SAMPLE_CONVERSATION
+    prompts: Optional[list[TaskPrompt]] = None
+    prompting_mode: Optional[str] = DEFAULT_PROMPTING_MODE
+    config_path: Optional[str] = None
+    import_paths: Optional[list[str]] = Field(default_factory=list)
+    imported_paths: Optional[dict[str, str]] = Field(default_factory=dict)
+    lowest_temperature: Optional[float] = DEFAULT_LOWEST_TEMPERATURE
+    enable_multi_step_generation: Optional[bool] = False
+    colang_version: str = "1.0"
+    custom_data: dict = Field(default_factory=dict)
+    knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
+    core: CoreConfig = Field(default_factory=CoreConfig)
+    rails: Rails = Field(default_factory=Rails)
+    streaming: bool = False
+    enable_rails_exceptions: bool = False
+    passthrough: Optional[bool] = None
+    raw_llm_call_action: Optional[str] = "raw llm call"
+    # Accepted for compatibility with NeMo config files; not used by this engine.
+    tracing: Optional[dict[str, Any]] = None
+    event_source_uid: Optional[str] = None
+    sensitive_data_detection: Optional[dict[str, Any]] = None
+    embedding_search_provider: Optional[dict[str, Any]] = None
+    # dialog-rails extensions.
+    actions_server: ActionsServerConfig = Field(default_factory=ActionsServerConfig)
+    errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
+
+    @field_validator("colang_version", mode="before")
+    @classmethod
+    def _known_colang_version(cls, value: Any) -> str:
+        text = str(value).strip()
+        if text in ("1", "1.0"):
+            return "1.0"
+        if text.startswith("2"):
+            raise ValueError(
+                f"Colang 2.x is not supported yet (colang_version: {value!r}); this engine runs "
+                "Colang 1.0 configs: remove the key or set it to \"1.0\"")
+        raise ValueError(f"unknown Colang version {value!r}; accepted values: "
+                         + ", ".join(f'"{v}"' for v in SUPPORTED_COLANG_VERSIONS))
+
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> "RailsConfig":
+        # A single YAML file is validated on its own first (context partial); the checks that
+        # involve several keys only make sense on the merged config.
+        if info.context and info.context.get("partial"):
+            return self
+        tasks = {prompt.task for prompt in self.prompts or []}
+        for (kind, flow_id), needed in PROMPTED_RAILS.items():
+            if flow_id in getattr(self.rails, kind).flows and not tasks.intersection(needed):
+                raise ValueError(
+                    f"rails.{kind}.flows: '{flow_id}' needs a prompt for the task "
+                    f"`{needed[0]}`; add one to prompts.yml (prompts: - task: {needed[0]} ...)")
+        if self.passthrough and self.rails.dialog.single_call.enabled:
+            raise ValueError(
+                "passthrough: cannot be used together with rails.dialog.single_call.enabled: "
+                "single call mode changes the prompt, which passthrough leaves alone")
+        return self
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_path(cls, config_path: str) -> "RailsConfig":
+        """Load a config folder (YAML, `.co` at any depth, `kb/*.md`, imports) or one YAML
+        file. Raises ConfigError (file and key path) or ColangSyntaxError (file and line)."""
+        from rails.config.loader import load_path
+
+        return load_path(cls, str(config_path))
+
+    @classmethod
+    def from_content(cls, colang_content: Optional[str] = None,
+                     yaml_content: Optional[str] = None,
+                     config: Optional[dict] = None) -> "RailsConfig":
+        """Build a config from a dict, YAML text and Colang text (parsed as `main.co`)."""
+        from rails.config.loader import load_content
+
+        return load_content(cls, colang_content, yaml_content, config)
+
+    @classmethod
+    def parse_object(cls, obj: dict) -> "RailsConfig":
+        """Validate a raw config dict; CoYML flows (first element without `_type`) are
+        compiled to element lists first."""
+        from rails.config.coyml import compile_coyml_flows
+
+        obj = dict(obj)
+        if obj.get("flows"):
+            obj["flows"] = compile_coyml_flows(obj["flows"], obj.get("config_path"))
+        return cls.validated(obj, file=obj.get("config_path"))
+
+    @classmethod
+    def validated(cls, obj: dict, *, file: Optional[str] = None,
+                  partial: bool = False) -> "RailsConfig":
+        """`model_validate` with errors turned into a ConfigError naming `file` and the key."""
+        try:
+            return cls.model_validate(obj, context={"partial": partial})
+        except ValidationError as exc:
+            raise config_error(exc, file, cls.model_fields) from exc
+
+    # -- NeMo compatibility ----------------------------------------------------------------
+
+    @classmethod
+    def parse_obj(cls, obj: dict) -> "RailsConfig":  # type: ignore[override]
+        return cls.parse_object(obj)
+
+    @property
+    def streaming_supported(self) -> bool:
+        """Token streaming is not supported together with output rails."""
+        return not self.rails.output.flows
+
+    def __add__(self, other: "RailsConfig") -> "RailsConfig":
+        from rails.config.combine import combine_configs
+
+        return combine_configs(self, other)

@@ -1,0 +1,59 @@
+"""Checks that need more than the config itself: do the rails name flows that exist?"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from pydantic import ValidationError
+
+from rails.config.problems import closest, config_error
+from rails.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rails.config.rails_config import RailsConfig
+
+RAIL_KINDS = ("input", "output", "retrieval")
+
+
+def rail_flow_id(entry: str) -> str:
+    """The flow id of a rails entry, without embedded parameters:
+    `content safety check input $model=shieldgemma` -> `content safety check input`."""
+    return entry.split("$", 1)[0].strip()
+
+
+def validate_rail_flows(config: "RailsConfig",
+                        known_flow_ids: Optional[Iterable[str]] = None) -> None:
+    """Raise ConfigError unless every flow named in `rails.input/output/retrieval.flows` exists
+    among the config's flows, `known_flow_ids` and the built-in library flows. Entries starting
+    with `content safety check` are exempt (their flows take parameters, spec §5.3). Also
+    re-runs the cross-key checks, since attributes may have been changed after loading."""
+    try:
+        type(config).model_validate(config.model_dump(include={"rails", "prompts",
+                                                                "passthrough"}))
+    except ValidationError as exc:
+        raise config_error(exc, config.config_path) from exc
+
+    known = {flow.get("id") for flow in config.flows if isinstance(flow, dict)}
+    known.update(known_flow_ids or ())
+    known.update(_library_flow_ids())
+    known.discard(None)
+    for kind in RAIL_KINDS:
+        for entry in getattr(config.rails, kind).flows:
+            if entry.startswith("content safety check") or rail_flow_id(entry) in known:
+                continue
+            raise ConfigError(_unknown_flow_message(entry, known), file=config.config_path,
+                              key=f"rails.{kind}.flows")
+
+
+def _library_flow_ids() -> set[str]:
+    from rails.library import known_flow_ids
+
+    return known_flow_ids()
+
+
+def _unknown_flow_message(entry: str, known: set) -> str:
+    message = f"no flow named '{rail_flow_id(entry)}'"
+    near = closest(rail_flow_id(entry), sorted(known), n=3)
+    if near:
+        return message + "; closest flow names: " + ", ".join(f"'{n}'" for n in near)
+    return message + "; define it in a .co file or use a built-in rail such as " + ", ".join(
+        f"'{n}'" for n in sorted(known)[:5])
