@@ -1,0 +1,41 @@
+"""Rendering of predefined bot messages (spec §3.9): `$name` references and Jinja syntax,
+evaluated in a sandbox against the conversation's variables."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+# A `$reference` inside a message: a name, attribute path or subscript ending in a word
+# character or `]` (the same rule Colang uses for variables inside strings).
+VARIABLE_REFERENCE = re.compile(r"\$([^ \"'!?\-,;</]*(?:\w|]))")
+
+
+class MessageRenderer:
+    """Compiles each distinct message once; renders with the referenced names only."""
+
+    def __init__(self) -> None:
+        from jinja2.sandbox import SandboxedEnvironment
+
+        self.env = SandboxedEnvironment()
+        self._compiled: dict[str, tuple[Any, frozenset]] = {}
+
+    def _template(self, text: str) -> tuple[Any, frozenset]:
+        compiled = self._compiled.get(text)
+        if compiled is None:
+            from jinja2 import meta
+
+            source = text
+            for reference in VARIABLE_REFERENCE.findall(text):
+                source = source.replace(f"${reference}", "{{" + reference + "}}")
+            names = frozenset(meta.find_undeclared_variables(self.env.parse(source)))
+            compiled = (self.env.from_string(source), names)
+            if len(self._compiled) < 4096:
+                self._compiled[text] = compiled
+        return compiled
+
+    def render(self, text: str, context: Optional[dict]) -> str:
+        if "$" not in text and "{" not in text:
+            return text
+        template, names = self._template(text)
+        context = context or {}
+        return template.render({name: context[name] for name in names if name in context})
