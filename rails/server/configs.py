@@ -72,6 +72,11 @@ class ConfigRegistry:
 
     def resolve(self, config_ids: Optional[list[str]], model: Optional[str]) -> tuple[str, ...]:
         """The config ids a request selects: `config_id(s)`, else `model`, else the default."""
+        # Fast path: a loaded selection needs no directory scan.
+        wanted = tuple(config_ids) if config_ids else (model,) if model else (
+            (self.default_id,) if self.default_id else None)
+        if wanted in self._loaded:
+            return wanted
         available = self.available()
         if config_ids:
             unknown = [item for item in config_ids if item not in available]
