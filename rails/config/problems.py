@@ -4,14 +4,11 @@ got a string`)."""
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any, Iterable
 
 from pydantic import ValidationError
 
 from rails.errors import ConfigError
-
-_LEADING_KEY = re.compile(r"^([a-z_][\w.\[\]]*): ")
 
 # What a list of each of these keys holds, for "expected a list of ..." messages.
 _LIST_ITEMS = {
@@ -87,10 +84,6 @@ def config_error(exc: ValidationError, file: str | None,
     """One ConfigError for all problems of `exc`; the first names the key, others follow."""
     problems = [(key_path(err["loc"]), _message(err, allowed_top_keys)) for err in exc.errors()]
     key, message = problems[0]
-    if not key:  # a check across keys: its message starts with the key path
-        match = _LEADING_KEY.match(message)
-        if match:
-            key, message = match.group(1), message[match.end():]
     for other_key, other_message in problems[1:]:
         message += f"\n  {other_key}: {other_message}" if other_key else f"\n  {other_message}"
     return ConfigError(message, file=file, key=key or None)

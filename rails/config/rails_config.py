@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_TEMPERATURE,
                                    DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
@@ -12,6 +11,7 @@ from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
                                  Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
 from rails.config.problems import config_error
+from rails.errors import ConfigError
 
 # Rails that only work with a prompt for their task in `prompts` (spec §5.3, end).
 # (rail kind, flow id) -> accepted task names.
@@ -97,24 +97,6 @@ class RailsConfig(BaseModel):
         raise ValueError(f"unknown Colang version {value!r}; accepted values: "
                          + ", ".join(f'"{v}"' for v in SUPPORTED_COLANG_VERSIONS))
 
-    @model_validator(mode="after")
-    def _cross_checks(self, info: ValidationInfo) -> "RailsConfig":
-        # A single YAML file is validated on its own first (context partial); the checks that
-        # involve several keys only make sense on the merged config.
-        if info.context and info.context.get("partial"):
-            return self
-        tasks = {prompt.task for prompt in self.prompts or []}
-        for (kind, flow_id), needed in PROMPTED_RAILS.items():
-            if flow_id in getattr(self.rails, kind).flows and not tasks.intersection(needed):
-                raise ValueError(
-                    f"rails.{kind}.flows: '{flow_id}' needs a prompt for the task "
-                    f"`{needed[0]}`; add one to prompts.yml (prompts: - task: {needed[0]} ...)")
-        if self.passthrough and self.rails.dialog.single_call.enabled:
-            raise ValueError(
-                "passthrough: cannot be used together with rails.dialog.single_call.enabled: "
-                "single call mode changes the prompt, which passthrough leaves alone")
-        return self
-
     # -- loading ---------------------------------------------------------------------------
 
     @classmethod
@@ -148,11 +130,15 @@ class RailsConfig(BaseModel):
     @classmethod
     def validated(cls, obj: dict, *, file: Optional[str] = None,
                   partial: bool = False) -> "RailsConfig":
-        """`model_validate` with errors turned into a ConfigError naming `file` and the key."""
+        """`model_validate` with errors turned into a ConfigError naming `file` and the key;
+        unless `partial` (one file of several), the checks across keys run too."""
         try:
-            return cls.model_validate(obj, context={"partial": partial})
+            config = cls.model_validate(obj)
         except ValidationError as exc:
             raise config_error(exc, file, cls.model_fields) from exc
+        if not partial:
+            check_across_keys(config, file)
+        return config
 
     # -- NeMo compatibility ----------------------------------------------------------------
 
@@ -169,3 +155,19 @@ class RailsConfig(BaseModel):
         from rails.config.combine import combine_configs
 
         return combine_configs(self, other)
+
+
+def check_across_keys(config: RailsConfig, file: Optional[str] = None) -> None:
+    """The checks of spec §5.3 that involve several keys (they run on the merged config, and
+    again in `validate_rail_flows`, since attributes may change after loading)."""
+    tasks = {prompt.task for prompt in config.prompts or []}
+    for (kind, flow_id), needed in PROMPTED_RAILS.items():
+        if flow_id in getattr(config.rails, kind).flows and not tasks.intersection(needed):
+            raise ConfigError(
+                f"'{flow_id}' needs a prompt for the task `{needed[0]}`; add one to "
+                f"prompts.yml (prompts: - task: {needed[0]} ...)", file=file,
+                key=f"rails.{kind}.flows")
+    if config.passthrough and config.rails.dialog.single_call.enabled:
+        raise ConfigError(
+            "cannot be used together with rails.dialog.single_call.enabled: single call mode "
+            "changes the prompt, which passthrough leaves alone", file=file, key="passthrough")

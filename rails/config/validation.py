@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Optional
 
-from pydantic import ValidationError
-
-from rails.config.problems import closest, config_error
+from rails.config.problems import closest
+from rails.config.rails_config import check_across_keys
 from rails.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,11 +25,7 @@ def validate_rail_flows(config: "RailsConfig",
     among the config's flows, `known_flow_ids` and the built-in library flows. Entries starting
     with `content safety check` are exempt (their flows take parameters, spec §5.3). Also
     re-runs the cross-key checks, since attributes may have been changed after loading."""
-    try:
-        type(config).model_validate(config.model_dump(include={"rails", "prompts",
-                                                                "passthrough"}))
-    except ValidationError as exc:
-        raise config_error(exc, config.config_path) from exc
+    check_across_keys(config, config.config_path)
 
     known = {flow.get("id") for flow in config.flows if isinstance(flow, dict)}
     known.update(known_flow_ids or ())
