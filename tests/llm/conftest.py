@@ -52,3 +52,81 @@ def events():
         said = staticmethod(bot_said)
         action = staticmethod(start_action)
     return Builders
+
+
+# -- a tiny OpenAI-compatible server on loopback ---------------------------------------------
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeOpenAIServer:
+    """Answers POST /v1/chat/completions and /v1/completions. `reply` sets the next answer:
+    ("json", status, body_dict_or_text) or ("sse", [chunk dicts]). Requests are recorded."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.reply = ("json", 200, {})
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append({"path": self.path, "body": body,
+                                        "headers": dict(self.headers)})
+                kind = server.reply[0]
+                if kind == "json":
+                    _, status, payload = server.reply
+                    data = payload if isinstance(payload, str) else json.dumps(payload)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data.encode())))
+                    self.end_headers()
+                    self.wfile.write(data.encode())
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for chunk in server.reply[1]:
+                        line = chunk if isinstance(chunk, str) else json.dumps(chunk)
+                        self.wfile.write(f"data: {line}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                                       daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def openai_server():
+    server = FakeOpenAIServer()
+    yield server
+    server.close()
+
+
+def chat_answer(text: str, usage=(7, 3)) -> dict:
+    return {"id": "x", "object": "chat.completion",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1],
+                      "total_tokens": usage[0] + usage[1]}}
+
+
+@pytest.fixture
+def chat_answer_factory():
+    return chat_answer
