@@ -67,6 +67,9 @@ async def test_settings_the_model_does_not_have_are_not_sent():
             seen.append(kwargs)
             return "ok"
 
+        async def _acall(self, prompt, stop=None, run_manager=None, **kwargs):
+            return self._call(prompt, stop, **kwargs)
+
     assert await llm_call(Bare(responses=["ok"]), "hi", temperature=0.5, max_tokens=3,
                           llm_params={"seed": 7}) == "ok"
     assert seen == [{"seed": 7}]
