@@ -1,0 +1,166 @@
+"""Remote actions over loopback: round-trip latency and throughput of our actions server and
+client, the same against the reference's actions server when it is installed, and the cost of a
+local `ActionDispatcher.execute`.
+
+    python benchmarks/remote_actions.py [--calls 500] [--concurrency 50]
+    DIALOG_RAILS_REFERENCE_PYTHON=/work/ref-venv/bin/python python benchmarks/remote_actions.py
+
+Both servers are driven by the same client (`RemoteActionsClient`), so the difference is the
+server side. Everything stays on 127.0.0.1."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from rails.actions import ActionDispatcher, action
+from rails.actions.remote import RemoteActionsClient
+
+OUR_ACTIONS = """
+from rails.actions import action
+
+@action()
+async def echo(value):
+    return value
+"""
+REFERENCE_ACTIONS = OUR_ACTIONS.replace("rails.actions", "nemoguardrails.actions")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], cwd: Path, probe: str, timeout: float = 60.0) -> subprocess.Popen:
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited early ({process.returncode}): {' '.join(command)}")
+        try:
+            if httpx.get(probe, timeout=0.5).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server did not come up within {timeout}s: {' '.join(command)}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+async def measure(url: str, calls: int, concurrency: int) -> dict:
+    client = RemoteActionsClient(url)
+    try:
+        for i in range(50):  # warm-up: connections, server caches
+            await client.run("echo", {"value": str(i)})
+        latencies = []
+        for i in range(calls):
+            started = time.perf_counter()
+            assert await client.run("echo", {"value": str(i)}) == str(i)
+            latencies.append(time.perf_counter() - started)
+        latencies.sort()
+
+        per_worker = max(1, calls * 2 // concurrency)
+
+        async def worker(worker_id: int) -> None:
+            for i in range(per_worker):
+                value = f"{worker_id}:{i}"
+                assert await client.run("echo", {"value": value}) == value
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    finally:
+        await client.aclose()
+    return {"p50_ms": statistics.median(latencies) * 1e3,
+            "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1e3,
+            "calls_per_s": per_worker * concurrency / elapsed}
+
+
+async def local_execute_cost(iterations: int = 50_000) -> float:
+    @action()
+    async def trivial(value, context=None):
+        return value
+
+    dispatcher = ActionDispatcher(load_all_actions=False)
+    dispatcher.register_action(trivial)
+    context, events, injected = {"x": 1}, [], {"llm": None, "config": None}
+    params = {"value": "$x"}
+    for _ in range(1000):
+        await dispatcher.execute("trivial", params, context=context, events=events,
+                                 injected=injected)
+    started = time.perf_counter()
+    for _ in range(iterations):
+        await dispatcher.execute("trivial", params, context=context, events=events,
+                                 injected=injected)
+    return (time.perf_counter() - started) / iterations * 1e6
+
+
+def report(label: str, figures: dict) -> None:
+    print(f"{label:<28} p50 {figures['p50_ms']:6.3f} ms   p95 {figures['p95_ms']:6.3f} ms   "
+          f"{figures['calls_per_s']:8.0f} calls/s (concurrent)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+
+    print(f"local dispatcher.execute of a trivial async action: "
+          f"{asyncio.run(local_execute_cost()):.2f} us/call")
+
+    with tempfile.TemporaryDirectory() as folder:
+        ours_dir, reference_dir = Path(folder, "ours"), Path(folder, "reference")
+        for path, text in ((ours_dir, OUR_ACTIONS), (reference_dir, REFERENCE_ACTIONS)):
+            path.mkdir()
+            (path / "actions.py").write_text(text)
+
+        port = free_port()
+        server = start([sys.executable, "-m", "rails.cli.actions_server", "--config",
+                        str(ours_dir), "--port", str(port), "--log-level", "warning"],
+                       ours_dir, f"http://127.0.0.1:{port}/health")
+        try:
+            ours = asyncio.run(measure(f"http://127.0.0.1:{port}", args.calls,
+                                       args.concurrency))
+        finally:
+            stop(server)
+        report("dialog-rails actions server", ours)
+
+        reference_python = os.environ.get("DIALOG_RAILS_REFERENCE_PYTHON")
+        if not reference_python:
+            print("reference: set DIALOG_RAILS_REFERENCE_PYTHON to compare")
+            return 0
+        port = free_port()
+        server = start([reference_python, "-m", "nemoguardrails", "actions-server", "--port",
+                        str(port)], reference_dir, f"http://127.0.0.1:{port}/v1/actions/list")
+        try:
+            reference = asyncio.run(measure(f"http://127.0.0.1:{port}", args.calls,
+                                            args.concurrency))
+        finally:
+            stop(server)
+        report("reference actions server", reference)
+        print(f"ratio (reference / ours): p50 {reference['p50_ms'] / ours['p50_ms']:.2f}x, "
+              f"throughput {ours['calls_per_s'] / reference['calls_per_s']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
