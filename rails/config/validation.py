@@ -29,12 +29,17 @@ def validate_rail_flows(config: "RailsConfig",
 
     known = {flow.get("id") for flow in config.flows if isinstance(flow, dict)}
     known.update(known_flow_ids or ())
-    known.update(_library_flow_ids())
-    known.discard(None)
+    library_added = False
     for kind in RAIL_KINDS:
         for entry in getattr(config.rails, kind).flows:
             if entry.startswith("content safety check") or rail_flow_id(entry) in known:
                 continue
+            if not library_added:  # parsing the library is only needed now
+                known.update(_library_flow_ids())
+                library_added = True
+                if rail_flow_id(entry) in known:
+                    continue
+            known.discard(None)
             raise ConfigError(_unknown_flow_message(entry, known), file=config.config_path,
                               key=f"rails.{kind}.flows")
 

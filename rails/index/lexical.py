@@ -76,8 +76,10 @@ class LexicalSearchProvider(EmbeddingSearchProvider):
             share = GROUP_WEIGHTS[group] / total_weight
             postings = self._postings[group]
             for term, weight in self._vector(query[group], self._idf[group]).items():
+                factor = share * weight
+                get = totals.get
                 for position, item_weight in postings.get(term, ()):
-                    totals[position] = totals.get(position, 0.0) + share * weight * item_weight
+                    totals[position] = get(position, 0.0) + factor * item_weight
         return totals
 
     async def search(self, text: str, max_results: int = 20,
