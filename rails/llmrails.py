@@ -236,15 +236,15 @@ class LLMRails:
         return prior + events_for_messages(messages), self._cached_state(prior)
 
     def _cached_state(self, events: list[dict]) -> DialogState | None:
-        """The state after `events` if this instance produced it, else None (then the runtime
-        folds the history from the start)."""
-        if not events:
-            return None
-        key = _events_key(events)
-        cached = self._state_cache.get(key) if key else None
-        if cached is None or cached.processed != len(events):
-            return None
-        return cached.snapshot()
+        """The state after the longest prefix of `events` this instance produced (the caller
+        usually appends a few events of its own), or None: the runtime then folds the history
+        from the start."""
+        for end in range(len(events), max(len(events) - 16, 0), -1):
+            key = _events_key(events[:end])
+            cached = self._state_cache.get(key) if key else None
+            if cached is not None and cached.processed == end:
+                return cached.snapshot()
+        return None
 
     def _remember(self, key: str, events: list[dict], state: DialogState) -> None:
         self._history[key] = (events, state)
@@ -294,5 +294,5 @@ class LLMRails:
 
 def _events_key(events: list[dict]) -> str | None:
     """Identifies a history by its length and the uid of its last event (None: no uid)."""
-    uid = events[-1].get("uid")
+    uid = events[-1].get("uid") if events else None
     return f"{len(events)}:{uid}" if uid else None
