@@ -124,7 +124,6 @@ def _file_by_file_errors(folder: str) -> list[str]:
     """Syntax and key errors of each YAML and `.co` file of a folder, all of them."""
     from rails.config import RailsConfig
     from rails.config.files import parse_yaml, read_text, scan_folder
-    from rails.lang import parse
 
     errors: list[str] = []
     contents = scan_folder(folder)
@@ -134,6 +133,8 @@ def _file_by_file_errors(folder: str) -> list[str]:
         except ConfigError as exc:
             errors.append(str(exc))
     for file in contents.colang_files:
+        from rails.lang import parse
+
         try:
             parse(read_text(file), file)
         except (ColangSyntaxError, ConfigError) as exc:
