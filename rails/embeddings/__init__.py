@@ -1,0 +1,1 @@
+"""Compatibility path: `nemoguardrails.embeddings` -> `rails.embeddings` (see `rails.index`)."""

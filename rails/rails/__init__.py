@@ -1,0 +1,1 @@
+"""Import paths of NeMo Guardrails (`nemoguardrails.rails...`) kept working after the rename."""

@@ -1,0 +1,5 @@
+"""Compatibility path: `nemoguardrails.rails.llm` -> `rails.rails.llm`."""
+from rails.config import RailsConfig
+from rails.llmrails import LLMRails
+
+__all__ = ["LLMRails", "RailsConfig"]
