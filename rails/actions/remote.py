@@ -1,17 +1,21 @@
 """`RemoteActionsClient`: runs actions on an actions server over HTTP (spec §4.5).
 
-One pooled `httpx.AsyncClient` per event loop (created on first use). Only failures to connect
-are retried, with a short backoff, since nothing reached the server then; a request that was
-sent is never repeated (the action may have side effects). Every failure raises
-`RemoteActionError` naming the URL, the HTTP status and the reason."""
+Connections are pooled per event loop (created on first use). Plain `http://` servers are
+reached through the lean keep-alive client of `rails.actions.http11`; `https://` servers, or
+any server when a custom httpx `transport` is given, through one `httpx.AsyncClient`.
+
+Only failures to connect are retried, with a short backoff, since nothing reached the server
+then; a request that was sent is never repeated (the action may have side effects). Every
+failure raises `RemoteActionError` naming the URL, the HTTP status and the reason."""
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 from typing import Any, Optional
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
+from rails.actions import http11
 from rails.actions.wire import RUN_PATH, TOKEN_ENV, decode_result, unserializable_key
 from rails.errors import RemoteActionError
 
@@ -23,96 +27,97 @@ class RemoteActionsClient:
     """Client of an actions server at `url`.
 
     `token`: sent as `Authorization: Bearer <token>` (default: the environment variable
-    DIALOG_RAILS_ACTIONS_TOKEN). `connect_timeout` bounds connecting, `timeout` the whole
-    exchange once connected; `retries` is how many more times a failed connection is tried."""
+    DIALOG_RAILS_ACTIONS_TOKEN). `connect_timeout` bounds connecting, `timeout` the exchange
+    once connected; `retries` is how many more times a failed connection is tried.
+    `transport`: an httpx transport to use instead of the network (tests, proxies)."""
 
     def __init__(self, url: str, token: Optional[str] = None, connect_timeout: float = 2.0,
                  timeout: float = 30.0, retries: int = 2, *, transport: Any = None):
-        if not url or "://" not in url:
-            raise ValueError(f"actions server URL must be absolute (http://host:port): {url!r}")
+        if not url or urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"actions server URL must be absolute http(s): {url!r}")
         self.url = url
         # Joined with an absolute path, like the reference: any path in `url` is replaced.
         self.run_url = urljoin(url, RUN_PATH)
         self.token = token if token is not None else os.environ.get(TOKEN_ENV) or None
-        self.connect_timeout, self.timeout = connect_timeout, timeout
+        self.connect_timeout, self.timeout = float(connect_timeout), float(timeout)
         self.retries = max(0, int(retries))
         self._transport = transport
-        self._client: Any = None
+        self._headers = {"content-type": "application/json"}
+        if self.token:
+            self._headers["authorization"] = f"Bearer {self.token}"
+        self._plain = None if transport is not None else http11.split_http_url(self.run_url)
+        self._backend: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
 
-    def _http(self) -> Any:
+    def _connections(self) -> Any:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop or self._client.is_closed:
-            import httpx
-
-            headers = {"content-type": "application/json"}
-            if self.token:
-                headers["authorization"] = f"Bearer {self.token}"
-            # A client found bound to another (finished) loop is dropped, not reused: its
-            # connections belong to that loop.
-            self._client = httpx.AsyncClient(
-                headers=headers, transport=self._transport,
-                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
+        if self._backend is None or self._loop is not loop:
+            # Connections made on another (finished) loop belong to it: start afresh.
+            if self._plain is not None:
+                host, port = self._plain
+                self._backend = http11.Http11Pool(host, port,
+                                                  connect_timeout=self.connect_timeout)
+            else:
+                self._backend = _HttpxBackend(self)
             self._loop = loop
-        return self._client
+        return self._backend
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and self._loop is asyncio.get_running_loop():
-            await client.aclose()
+        backend, self._backend = self._backend, None
+        if backend is None:
+            return
+        if isinstance(backend, _HttpxBackend):
+            if self._loop is asyncio.get_running_loop():
+                await backend.client.aclose()
+        else:
+            backend.close()
 
     async def run(self, name: str, params: dict) -> Any:
         """Run action `name` remotely; returns its value (an ActionResult when the server sent
         one)."""
         try:
-            body = json.dumps({"action_name": name, "action_parameters": params})
+            body = json.dumps({"action_name": name, "action_parameters": params}).encode()
         except (TypeError, ValueError) as error:
             key = unserializable_key(params)
             raise self._error(name, f"parameter {key!r} cannot be sent as JSON: {error}",
                               reason="parameters not JSON-serializable") from error
-        import httpx
-
-        client = self._http()
+        connections = self._connections()
+        path = urlsplit(self.run_url).path
         attempt = 0
         while True:
             try:
-                response = await client.post(self.run_url, content=body)
+                answer = await connections.post(path, body, self._headers, self.timeout)
                 break
-            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            except http11.ConnectFailed as error:
                 if attempt >= self.retries:
-                    raise self._error(
-                        name, f"cannot connect ({attempt + 1} attempt(s)): "
-                        f"{type(error).__name__}: {error}",
-                        reason="connection failed") from error
+                    raise self._error(name, f"cannot connect ({attempt + 1} attempt(s)): {error}",
+                                      reason="connection failed") from error.__cause__ or error
                 await asyncio.sleep(_BACKOFF_SECONDS * (2 ** attempt))
                 attempt += 1
-            except httpx.TimeoutException as error:
-                raise self._error(name, f"no answer within {self.timeout:g}s "
-                                  f"({type(error).__name__})", reason="timeout") from error
-            except httpx.HTTPError as error:
-                raise self._error(name, f"{type(error).__name__}: {error}",
-                                  reason="transport error") from error
-        return self._result(name, response)
+            except http11.ReadTimedOut as error:
+                raise self._error(name, str(error), reason="timeout") from error
+            except http11.ExchangeFailed as error:
+                raise self._error(name, f"the connection failed during the exchange: {error}",
+                                  reason="transport error") from error.__cause__ or error
+        return self._result(name, answer)
 
-    def _result(self, name: str, response: Any) -> Any:
-        status = response.status_code
+    def _result(self, name: str, answer: http11.Answer) -> Any:
+        status = answer.status
+        text = answer.body.decode("utf-8", errors="replace")
         try:
-            payload = response.json()
+            payload = json.loads(answer.body) if answer.body else None
         except ValueError:
             payload = None
             if status == 200:
-                raise self._error(name, "the answer is not valid JSON: "
-                                  f"{_excerpt(response.text)!r}", status=status,
-                                  reason="invalid JSON")
+                raise self._error(name, f"the answer is not valid JSON: {_excerpt(text)!r}",
+                                  status=status, reason="invalid JSON") from None
         if status != 200:
             reason = "unknown action" if status == 404 else "http error"
-            detail = _error_message(payload) or _excerpt(response.text) or response.reason_phrase
+            detail = _error_message(payload) or _excerpt(text) or answer.reason
             raise self._error(name, f"HTTP {status}: {detail}", status=status, reason=reason)
         if not isinstance(payload, dict) or "status" not in payload:
             raise self._error(name, "the answer is not an object with a `status`: "
-                              f"{_excerpt(response.text)!r}", status=status,
-                              reason="invalid response")
+                              f"{_excerpt(text)!r}", status=status, reason="invalid response")
         if payload["status"] != "success":
             detail = _error_message(payload) or "the server reported the action as failed"
             raise self._error(name, detail, status=status, reason="action failed")
@@ -123,6 +128,35 @@ class RemoteActionsClient:
         return RemoteActionError(f"remote action '{name}' at {self.run_url} failed: {detail}",
                                  action_name=name, url=self.run_url, status=status,
                                  reason=reason)
+
+
+class _HttpxBackend:
+    """The same exchange through httpx (https, proxies, custom transports), with its errors
+    mapped onto the phases of `rails.actions.http11`."""
+
+    def __init__(self, owner: RemoteActionsClient):
+        import httpx
+
+        self.base = owner.run_url
+        self.client = httpx.AsyncClient(
+            transport=owner._transport,
+            timeout=httpx.Timeout(owner.timeout, connect=owner.connect_timeout),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=64))
+
+    async def post(self, path: str, body: bytes, headers: dict, timeout: float
+                   ) -> http11.Answer:
+        import httpx
+
+        try:
+            response = await self.client.post(self.base, content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise http11.ConnectFailed(f"{type(error).__name__}: {error}") from error
+        except httpx.TimeoutException as error:
+            raise http11.ReadTimedOut(f"no answer within {timeout:g}s "
+                                      f"({type(error).__name__})") from error
+        except httpx.HTTPError as error:
+            raise http11.ExchangeFailed(f"{type(error).__name__}: {error}") from error
+        return http11.Answer(response.status_code, response.reason_phrase, response.content)
 
 
 def _error_message(payload: Any) -> Optional[str]:

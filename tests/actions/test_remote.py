@@ -260,7 +260,7 @@ async def test_server_down(unused_port):
     error = caught.value
     assert error.reason == "connection failed" and "3 attempt(s)" in str(error)
     assert f"127.0.0.1:{unused_port}/v1/actions/run" in str(error)
-    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert isinstance(error.__cause__, ConnectionRefusedError)
     outcome = await local_with(echo).execute("echo", {"value": 1}, remote=client)
     assert outcome.status == "failed" and outcome.error.reason == "connection failed"
 
