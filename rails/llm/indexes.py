@@ -8,20 +8,20 @@ from typing import Any, Callable, Optional
 
 
 def flow_source(flow: dict) -> str:
-    """The flow's Colang source, or a plain rendering of its steps when it has none (flows
-    given in YAML)."""
+    """The flow's body as Colang (dedented, no `define` line), or a plain rendering of its
+    steps when it has no source (flows given in YAML)."""
     source = flow.get("source_code")
     if source:
         return source
-    lines = [f"define flow {flow.get('id', '')}"]
+    lines: list[str] = []
     for element in flow.get("elements") or []:
         kind = element.get("_type")
         if kind == "UserIntent":
-            lines.append(f"  user {element.get('intent_name')}")
+            lines.append(f"user {element.get('intent_name')}")
         elif kind == "run_action" and element.get("action_name") == "utter":
-            lines.append(f"  bot {(element.get('action_params') or {}).get('value')}")
+            lines.append(f"bot {(element.get('action_params') or {}).get('value')}")
         elif kind == "run_action":
-            lines.append(f"  execute {element.get('action_name')}")
+            lines.append(f"execute {element.get('action_name')}")
     return "\n".join(lines)
 
 
