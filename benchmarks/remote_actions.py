@@ -5,8 +5,9 @@ local `ActionDispatcher.execute`.
     python benchmarks/remote_actions.py [--calls 500] [--concurrency 50]
     DIALOG_RAILS_REFERENCE_PYTHON=/work/ref-venv/bin/python python benchmarks/remote_actions.py
 
-Both servers are driven by the same client (`RemoteActionsClient`), so the difference is the
-server side. Everything stays on 127.0.0.1."""
+Figures: our client and server; the reference server driven by our client (server-side
+difference only); the reference server driven the way the reference runtime calls it (a new
+aiohttp session per call), i.e. its end-to-end cost. Everything stays on 127.0.0.1."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +34,45 @@ async def echo(value):
     return value
 """
 REFERENCE_ACTIONS = OUR_ACTIONS.replace("rails.actions", "nemoguardrails.actions")
+
+# Runs in the reference's venv: one remote call the way its runtime makes it (a new aiohttp
+# session per call, no connection reuse), sequential then concurrent. Prints p50, p95 (ms) and
+# calls/s.
+REFERENCE_CLIENT = """
+import asyncio, statistics, sys, time
+from urllib.parse import urljoin
+import aiohttp
+
+url = urljoin(sys.argv[1], "/v1/actions/run")
+calls, concurrency = int(sys.argv[2]), int(sys.argv[3])
+
+async def call(value):
+    data = {"action_name": "echo", "action_parameters": {"value": value}}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=data) as response:
+            assert (await response.json())["result"] == value
+
+async def main():
+    for i in range(50):
+        await call(str(i))
+    latencies = []
+    for i in range(calls):
+        started = time.perf_counter()
+        await call(str(i))
+        latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    per_worker = max(1, calls * 2 // concurrency)
+    async def worker(w):
+        for i in range(per_worker):
+            await call(f"{w}:{i}")
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    print(statistics.median(latencies) * 1e3, latencies[int(len(latencies) * 0.95) - 1] * 1e3,
+          per_worker * concurrency / elapsed)
+
+asyncio.run(main())
+"""
 
 
 def free_port() -> int:
@@ -142,7 +182,7 @@ def main() -> int:
                                        args.concurrency))
         finally:
             stop(server)
-        report("dialog-rails actions server", ours)
+        report("dialog-rails (ours)", ours)
 
         reference_python = os.environ.get("DIALOG_RAILS_REFERENCE_PYTHON")
         if not reference_python:
@@ -151,14 +191,23 @@ def main() -> int:
         port = free_port()
         server = start([reference_python, "-m", "nemoguardrails", "actions-server", "--port",
                         str(port)], reference_dir, f"http://127.0.0.1:{port}/v1/actions/list")
+        url = f"http://127.0.0.1:{port}"
         try:
-            reference = asyncio.run(measure(f"http://127.0.0.1:{port}", args.calls,
-                                            args.concurrency))
+            reference = asyncio.run(measure(url, args.calls, args.concurrency))
+            output = subprocess.run([reference_python, "-c", REFERENCE_CLIENT, url,
+                                     str(args.calls), str(args.concurrency)],
+                                    capture_output=True, text=True, check=True).stdout.split()
+            end_to_end = dict(zip(("p50_ms", "p95_ms", "calls_per_s"), map(float, output)))
         finally:
             stop(server)
-        report("reference actions server", reference)
-        print(f"ratio (reference / ours): p50 {reference['p50_ms'] / ours['p50_ms']:.2f}x, "
-              f"throughput {ours['calls_per_s'] / reference['calls_per_s']:.2f}x")
+        report("reference server, our client", reference)
+        report("reference server and client", end_to_end)
+        print(f"server only (same client), reference / ours: p50 "
+              f"{reference['p50_ms'] / ours['p50_ms']:.2f}x, throughput "
+              f"{ours['calls_per_s'] / reference['calls_per_s']:.2f}x")
+        print(f"end to end (each engine's client and server), reference / ours: p50 "
+              f"{end_to_end['p50_ms'] / ours['p50_ms']:.2f}x, throughput "
+              f"{ours['calls_per_s'] / end_to_end['calls_per_s']:.2f}x")
     return 0
 
 
