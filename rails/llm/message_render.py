@@ -14,15 +14,18 @@ class MessageRenderer:
     """Compiles each distinct message once; renders with the referenced names only."""
 
     def __init__(self) -> None:
-        from jinja2.sandbox import SandboxedEnvironment
-
-        self.env = SandboxedEnvironment()
+        self.env: Any = None  # created on the first message that needs it (start-up time)
         self._compiled: dict[str, tuple[Any, frozenset]] = {}
 
     def _template(self, text: str) -> tuple[Any, frozenset]:
         compiled = self._compiled.get(text)
         if compiled is None:
             from jinja2 import meta
+
+            if self.env is None:
+                from jinja2.sandbox import SandboxedEnvironment
+
+                self.env = SandboxedEnvironment()
 
             source = text
             for reference in VARIABLE_REFERENCE.findall(text):

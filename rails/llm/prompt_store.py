@@ -71,8 +71,9 @@ def to_prompt_spec(raw: Any, source: str = "") -> PromptSpec:
 def _load_file(path: Path) -> list[PromptSpec]:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"invalid YAML: {error}", file=str(path)) from error
     return [to_prompt_spec(item, str(path)) for item in data.get("prompts") or []]
