@@ -6,7 +6,7 @@ library rails read their own `rails.config.<name>` settings); extra keys stay re
 attributes. The top level itself is strict: see `RailsConfig`."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, ClassVar, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,15 +14,30 @@ DEFAULT_FALLBACK_MESSAGE = "I'm sorry, an internal error has occurred."
 
 
 class Section(BaseModel):
-    """Base of all config sections: assignment is validated, unknown keys are kept."""
+    """Base of all config sections: assignment is validated, unknown keys are kept.
+
+    `checked_keys`: when True, unknown keys of this section draw a warning at load time
+    (likely typos: `rails.inputs`); `later_nemo_keys` are keys of newer NeMo releases that are
+    accepted silently."""
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
+    checked_keys: ClassVar[bool] = False
+    later_nemo_keys: ClassVar[frozenset[str]] = frozenset()
+
+
+class StrictSection(Section):
+    """A section of our own: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Model(Section):
     """A model the engine uses. `type: main` is the main LLM, `type: embeddings` the model for
     search indexes; any other type `T` becomes the `T_llm` action parameter and the model of
     the task `T`. `parameters` are passed to the model client as they are."""
+
+    checked_keys = True
+    later_nemo_keys = frozenset({"reasoning_config", "cache"})
 
     type: str
     engine: str
@@ -56,6 +71,8 @@ class MessageTemplate(Section):
 class TaskPrompt(Section):
     """The prompt of an LLM task (`prompts.yml`). Exactly one of `content` (a text prompt) or
     `messages` (a chat prompt) is given."""
+
+    checked_keys = True
 
     task: str
     content: Optional[str] = None
@@ -95,6 +112,8 @@ class EmbeddingSearchProvider(Section):
     `parameters.embedding_engine` is `openai`; other names are providers registered with
     `register_embedding_search_provider`, built with `parameters` as keyword arguments."""
 
+    checked_keys = True
+
     name: str = "default"
     parameters: dict[str, Any] = Field(default_factory=dict)
     cache: EmbeddingsCacheConfig = Field(default_factory=EmbeddingsCacheConfig)
@@ -102,6 +121,8 @@ class EmbeddingSearchProvider(Section):
 
 class KnowledgeBaseConfig(Section):
     """Knowledge-base settings. `folder` is accepted but documents always come from `kb/`."""
+
+    checked_keys = True
 
     folder: str = "kb"
     embedding_search_provider: EmbeddingSearchProvider = Field(
@@ -111,6 +132,8 @@ class KnowledgeBaseConfig(Section):
 class CoreConfig(Section):
     """Index used for user examples, flows and bot messages."""
 
+    checked_keys = True
+
     embedding_search_provider: EmbeddingSearchProvider = Field(
         default_factory=EmbeddingSearchProvider)
 
@@ -118,17 +141,25 @@ class CoreConfig(Section):
 class InputRails(Section):
     """Flows run, in order, on every user message."""
 
+    checked_keys = True
+    later_nemo_keys = frozenset({"parallel"})
+
     flows: list[str] = Field(default_factory=list)
 
 
 class OutputRails(Section):
     """Flows run, in order, on every bot message."""
 
+    checked_keys = True
+    later_nemo_keys = frozenset({"parallel", "streaming", "apply_to_reasoning_traces"})
+
     flows: list[str] = Field(default_factory=list)
 
 
 class RetrievalRails(Section):
     """Flows run, in order, on retrieved knowledge-base chunks."""
+
+    checked_keys = True
 
     flows: list[str] = Field(default_factory=list)
 
@@ -142,6 +173,8 @@ class ActionRails(Section):
 class SingleCallConfig(Section):
     """Compute user intent, bot intent and bot message with one LLM call (spec §3.13)."""
 
+    checked_keys = True
+
     enabled: bool = False
     fallback_to_multiple_calls: bool = True
 
@@ -150,12 +183,15 @@ class UserMessagesConfig(Section):
     """How user intents are found: `embeddings_only` skips the LLM and takes the best example
     match when its score reaches the threshold, else the fallback intent."""
 
+    checked_keys = True
+
     embeddings_only: bool = False
     embeddings_only_similarity_threshold: Optional[float] = Field(default=None, ge=0, le=1)
     embeddings_only_fallback_intent: Optional[str] = None
 
 
 class DialogRails(Section):
+    checked_keys = True
     single_call: SingleCallConfig = Field(default_factory=SingleCallConfig)
     user_messages: UserMessagesConfig = Field(default_factory=UserMessagesConfig)
 
@@ -209,6 +245,9 @@ class RailsConfigData(Section):
 class Rails(Section):
     """The `rails:` section: library-rail settings, input/output/retrieval rails, dialog rails."""
 
+    checked_keys = True
+    later_nemo_keys = frozenset({"tool_output", "tool_input"})
+
     config: RailsConfigData = Field(default_factory=RailsConfigData)
     input: InputRails = Field(default_factory=InputRails)
     output: OutputRails = Field(default_factory=OutputRails)
@@ -217,7 +256,7 @@ class Rails(Section):
     actions: ActionRails = Field(default_factory=ActionRails)
 
 
-class ActionsServerConfig(Section):
+class ActionsServerConfig(StrictSection):
     """dialog-rails extension: how to talk to the actions server of `actions_server_url`.
 
     `token` is sent as a bearer token; when unset, the environment variable
@@ -230,8 +269,14 @@ class ActionsServerConfig(Section):
     timeout: float = Field(default=30.0, gt=0)
     retries: int = Field(default=2, ge=0)
 
+    def effective_token(self) -> Optional[str]:
+        """The token to send: the configured one, else `DIALOG_RAILS_ACTIONS_TOKEN` now."""
+        import os
 
-class ErrorsConfig(Section):
+        return self.token or os.environ.get("DIALOG_RAILS_ACTIONS_TOKEN") or None
+
+
+class ErrorsConfig(StrictSection):
     """dialog-rails extension: what the user sees when a turn fails. `fallback_message` is the
     bot answer; the real exception is always kept in the response log. `propagate: true` raises
     the exception to the caller instead."""

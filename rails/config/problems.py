@@ -4,7 +4,7 @@ got a string`)."""
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
@@ -57,11 +57,11 @@ def suggestion(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean '{matches[0]}'?" if matches else ""
 
 
-def _message(error: dict, allowed_top_keys: Iterable[str]) -> str:
+def _message(error: dict, known_keys: Mapping[str, Iterable[str]]) -> str:
     kind, loc, value = error["type"], error["loc"], error.get("input")
     last = next((p for p in reversed(loc) if isinstance(p, str) and p[:1].islower()), "")
     if kind == "extra_forbidden":
-        return "unknown key" + suggestion(str(loc[-1]), allowed_top_keys)
+        return "unknown key" + suggestion(str(loc[-1]), known_keys.get(key_path(loc[:-1]), ()))
     if kind == "list_type":
         items = _LIST_ITEMS.get(last)
         return f"expected a list{' of ' + items if items else ''}, got {describe_value(value)}"
@@ -80,9 +80,11 @@ def _message(error: dict, allowed_top_keys: Iterable[str]) -> str:
 
 
 def config_error(exc: ValidationError, file: str | None,
-                 allowed_top_keys: Iterable[str] = ()) -> ConfigError:
-    """One ConfigError for all problems of `exc`; the first names the key, others follow."""
-    problems = [(key_path(err["loc"]), _message(err, allowed_top_keys)) for err in exc.errors()]
+                 known_keys: Mapping[str, Iterable[str]] | None = None) -> ConfigError:
+    """One ConfigError for all problems of `exc`; the first names the key, others follow.
+    `known_keys` maps a section's key path ("" for the top level) to its valid keys, for
+    "did you mean" suggestions."""
+    problems = [(key_path(err["loc"]), _message(err, known_keys or {})) for err in exc.errors()]
     key, message = problems[0]
     for other_key, other_message in problems[1:]:
         message += f"\n  {other_key}: {other_message}" if other_key else f"\n  {other_message}"

@@ -11,6 +11,7 @@ from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
                                  Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
 from rails.config.problems import config_error
+from rails.config.unknown_keys import warn_unknown_keys
 from rails.errors import ConfigError
 
 # Rails that only work with a prompt for their task in `prompts` (spec §5.3, end).
@@ -135,8 +136,12 @@ class RailsConfig(BaseModel):
         try:
             config = cls.model_validate(obj)
         except ValidationError as exc:
-            raise config_error(exc, file, cls.model_fields) from exc
-        if not partial:
+            raise config_error(exc, file, {
+                "": cls.model_fields, "errors": ErrorsConfig.model_fields,
+                "actions_server": ActionsServerConfig.model_fields}) from exc
+        if partial:
+            warn_unknown_keys(config, file)
+        else:
             check_across_keys(config, file)
         return config
 

@@ -2,6 +2,8 @@
 pydantic / YAML exception."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from rails import RailsConfig
@@ -124,3 +126,42 @@ def test_out_of_range_threshold():
         RailsConfig.parse_object({"rails": {"dialog": {"user_messages": {
             "embeddings_only_similarity_threshold": 1.5}}}})
     assert caught.value.key == "rails.dialog.user_messages.embeddings_only_similarity_threshold"
+
+
+def test_unknown_keys_inside_known_sections_warn_with_a_suggestion(write_config, caplog):
+    folder = write_config({"config.yml": """
+        rails:
+          inputs: {flows: [x]}
+          input: {flow: [y], parallel: true}
+          config: {my_rail: {anything: 1}}
+        models:
+          - {type: main, engine: openai, paramters: {}}
+        """})
+    with caplog.at_level(logging.WARNING, logger="rails"):
+        config = RailsConfig.from_path(str(folder))
+    text = caplog.text
+    assert "config.yml: rails.inputs: unknown key, ignored; did you mean 'input'?" in text
+    assert "rails.input.flow: unknown key, ignored; did you mean 'flows'?" in text
+    assert "models[0].paramters: unknown key, ignored; did you mean 'parameters'?" in text
+    assert "parallel" not in text and "my_rail" not in text  # newer NeMo keys, library config
+    assert config.rails.input.model_extra["parallel"] is True
+
+
+def test_our_extension_sections_are_strict():
+    with pytest.raises(ConfigError) as caught:
+        RailsConfig.from_content(yaml_content="errors:\n  fallback: oops\n")
+    assert caught.value.key == "errors.fallback"
+    assert caught.value.message == "unknown key; did you mean 'fallback_message'?"
+    with pytest.raises(ConfigError) as caught:
+        RailsConfig.from_content(yaml_content="actions_server:\n  timeout: -1\n")
+    assert caught.value.key == "actions_server.timeout"
+
+
+def test_actions_token_falls_back_to_the_environment_when_used(monkeypatch):
+    monkeypatch.delenv("DIALOG_RAILS_ACTIONS_TOKEN", raising=False)
+    config = RailsConfig.from_content(yaml_content="actions_server_url: http://127.0.0.1:1\n")
+    assert config.actions_server.effective_token() is None
+    monkeypatch.setenv("DIALOG_RAILS_ACTIONS_TOKEN", "from-env")  # set after loading
+    assert config.actions_server.effective_token() == "from-env"
+    config.actions_server.token = "explicit"
+    assert config.actions_server.effective_token() == "explicit"

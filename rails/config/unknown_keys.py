@@ -1,0 +1,34 @@
+"""Warnings for unknown keys inside well-known sections (`rails.inputs`, `rails.input.flow`):
+NeMo ignores them silently, so a typo there simply does nothing. They stay warnings, not
+errors, because newer NeMo releases keep adding keys."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from pydantic import BaseModel
+
+from rails.config.models import Section
+from rails.config.problems import suggestion
+
+log = logging.getLogger(__name__)
+
+
+def warn_unknown_keys(model: BaseModel, file: Optional[str], path: str = "") -> None:
+    if isinstance(model, Section) and model.checked_keys:
+        known = set(type(model).model_fields)
+        for key in model.model_extra or {}:
+            if key not in model.later_nemo_keys:
+                log.warning("%s: %s: unknown key, ignored%s", file or "<config>",
+                            f"{path}.{key}" if path else key, suggestion(key, known))
+    for name in type(model).model_fields:
+        _visit(getattr(model, name), file, f"{path}.{name}" if path else name)
+
+
+def _visit(value: Any, file: Optional[str], path: str) -> None:
+    if isinstance(value, BaseModel):
+        warn_unknown_keys(value, file, path)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            if isinstance(item, BaseModel):
+                warn_unknown_keys(item, file, f"{path}[{position}]")
