@@ -416,3 +416,32 @@ prompts:
     await actions.generate_user_intent(events=[events.user("returns?")], context={},
                                        kb=FakeKB())
     assert llm.prompts[0] == "30 days\nfree|User: returns?"
+
+
+async def test_predefined_messages_render_in_a_sandbox(config_factory, events):
+    from jinja2.exceptions import SecurityError
+
+    config = config_factory("""
+bot_messages:
+  leak:
+    - "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+""")
+    actions, _ = await make_actions(config, [])
+    with pytest.raises(SecurityError):
+        await actions.generate_bot_message(events=[events.bot("leak")], context={})
+
+
+async def test_default_variant_chooser_picks_among_all_variants(config_factory, events):
+    config = config_factory("""
+bot_messages:
+  hello:
+    - "one"
+    - "two"
+""")
+    actions = LLMGenerationActions(config, None)
+    await actions.init()
+    seen = set()
+    for _ in range(60):
+        result = await actions.generate_bot_message(events=[events.bot("hello")], context={})
+        seen.add(result.events[0]["text"])
+    assert seen == {"one", "two"}
