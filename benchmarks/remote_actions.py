@@ -174,7 +174,7 @@ def main() -> int:
             (path / "actions.py").write_text(text)
 
         port = free_port()
-        server = start([sys.executable, "-m", "rails.cli.actions_server", "--config",
+        server = start([sys.executable, "-m", "rails", "actions-server", "--config",
                         str(ours_dir), "--port", str(port), "--log-level", "warning"],
                        ours_dir, f"http://127.0.0.1:{port}/health")
         try:

@@ -15,7 +15,7 @@ import pytest
 
 SERVED = Path(__file__).resolve().parent / "served"
 STARTUP_SECONDS = 20.0
-SERVER_COMMAND = ("-m", "rails.cli.actions_server")
+SERVER_COMMAND = ("-m", "rails", "actions-server")
 
 
 def free_port() -> int:
