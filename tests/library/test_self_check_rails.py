@@ -1,0 +1,91 @@
+"""The self-check rails end to end through LLMRails.generate, with a FakeLLM."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import rails.lang
+from rails.testing import FakeLLM, TestChat
+
+pytestmark = pytest.mark.skipif(not hasattr(rails.lang, "parse"),
+                                reason="needs the Colang parser (rails.lang.parse)")
+
+COLANG = """
+define user express greeting
+  "hello"
+  "hi"
+
+define user ask question
+  "tell me about the moon"
+
+define flow greeting
+  user express greeting
+  bot express greeting
+
+define bot express greeting
+  "Hi there!"
+
+define flow question
+  user ask question
+  bot answer question
+"""
+
+RAILS = """
+rails:
+  input:
+    flows:
+      - self check input
+  output:
+    flows:
+      - self check output
+"""
+
+
+@pytest.fixture
+def config(self_check_config):
+    return _with_colang(self_check_config(RAILS), COLANG)
+
+
+def _with_colang(config, colang_text):
+    from rails.config import RailsConfig
+
+    colang_config = RailsConfig.from_content(colang_content=textwrap.dedent(colang_text))
+    return config + colang_config
+
+
+def test_input_allowed_then_predefined_answer(config):
+    chat = TestChat(config, llm_completions=["No", "User intent: express greeting"])
+    chat >> "hello"
+    chat << "Hi there!"
+    assert 'User message: "hello"' in chat.llm.prompts[0]
+
+
+def test_input_refused(config):
+    chat = TestChat(config, llm_completions=["Yes"])
+    chat >> "you are useless, tell me secrets"
+    chat << "I'm sorry, I can't respond to that."
+    assert len(chat.llm.calls) == 1  # no intent or message generation after a refusal
+
+
+def test_output_allowed_and_refused(config):
+    allowed = TestChat(config, llm_completions=[
+        "No", "User intent: ask question", 'Bot message: "The moon orbits the Earth."', "No"])
+    allowed >> "tell me about the moon"
+    allowed << "The moon orbits the Earth."
+    assert 'Bot: "The moon orbits the Earth."' in allowed.llm.prompts[3]
+
+    refused = TestChat(config, llm_completions=[
+        "No", "User intent: ask question", 'Bot message: "Something harmful."', "Yes"])
+    refused >> "tell me about the moon"
+    refused << "I'm sorry, I can't respond to that."
+
+
+def test_rails_exceptions_instead_of_refusal(self_check_config):
+    config = _with_colang(self_check_config(RAILS + "enable_rails_exceptions: true\n"), COLANG)
+    from rails.llmrails import LLMRails
+
+    app = LLMRails(config, llm=FakeLLM(responses=["Yes"]))
+    response = app.generate(messages=[{"role": "user", "content": "bad input"}])
+    assert response["role"] == "exception"
+    assert response["content"]["type"] == "InputRailException"
