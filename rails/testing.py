@@ -22,7 +22,8 @@ how many calls it served and shows the last prompt, so a test fails with the rea
     chat.history             # the messages so far
 
 The completions are consumed by every LLM call of a turn (intent, next step, bot message,
-self checks, ...), in the order the engine makes them.
+self checks, ...), in the order the engine makes them. A bot message defined with several
+variants always answers with the first one in a TestChat, so tests are deterministic.
 """
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ class FakeLLM(LLM):
             yield GenerationChunk(text=piece)
 
 
+def _first_variant(variants: list[str]) -> str:
+    return variants[0]
+
+
 def _words(text: str) -> list[str]:
     """Chunks that join back to `text` exactly: each word with the whitespace before it."""
     return re.findall(r"\s*\S+|\s+$", text) or ([text] if text else [])
@@ -105,6 +110,10 @@ class TestChat:
 
         self.llm = llm if llm is not None else FakeLLM(responses=list(llm_completions or []))
         self.app = LLMRails(config, llm=self.llm, **rails_kwargs)
+        # Deterministic tests: a bot message with several variants always uses the first.
+        generation = getattr(getattr(self.app, "_parts", None), "generation", None)
+        if generation is not None:
+            generation.choose_variant = _first_variant
         self.history: list[dict] = []
 
     def user(self, text: str) -> "TestChat":
