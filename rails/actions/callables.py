@@ -4,7 +4,6 @@ Introspection runs once per registered callable (`describe`) and the result is k
 registry, so executing an action costs no `inspect` work."""
 from __future__ import annotations
 
-import asyncio
 import inspect
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +97,8 @@ async def call(kind: str, target: Any, kwargs: dict, *, spec: CallSpec,
     if spec.is_async:
         return await fn(**kwargs)
     if in_thread:
+        import asyncio
+
         result = await asyncio.to_thread(fn, **kwargs)
     else:
         result = fn(**kwargs)

@@ -41,9 +41,11 @@ class ServerProcess:
 
 
 def start_actions_server(*extra: str, config: Path = SERVED, token: Optional[str] = None,
-                         env: Optional[dict] = None) -> ServerProcess:
-    """`python -m rails actions-server --config ...` on a free port, once /health answers."""
-    port = free_port()
+                         env: Optional[dict] = None, port: Optional[int] = None
+                         ) -> ServerProcess:
+    """`python -m rails actions-server --config ...` on `port` (default: a free one), once
+    /health answers."""
+    port = port or free_port()
     command = [sys.executable, *SERVER_COMMAND, "--config", str(config),
                "--port", str(port), "--log-level", "warning", *extra]
     if token:
