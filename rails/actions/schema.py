@@ -71,7 +71,7 @@ def _json_type(annotation: Any) -> Any:
     if annotation is inspect.Parameter.empty:
         return None
     if isinstance(annotation, str):
-        text = annotation.replace(" ", "")
+        text = annotation.replace(" ", "").strip("'\"")
         for wrapper in ("Optional[", "typing.Optional["):
             if text.startswith(wrapper) and text.endswith("]"):
                 text = text[len(wrapper):-1]

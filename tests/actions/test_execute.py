@@ -314,3 +314,11 @@ async def test_reference_execute_action_call():
     result, status = await dispatcher_with(echo).execute_action("echo", {"value": 1})
     assert status == "success" and result == ActionResult(return_value=1)
     assert await dispatcher_with(echo).execute_action("nope", {}) == (None, "failed")
+
+
+async def test_real_langchain_runnable():
+    from langchain_core.runnables import RunnableLambda
+
+    doubler = RunnableLambda(lambda inputs: inputs["x"] * 2)
+    outcome = await run(dispatcher_with(double=doubler), "double", {"x": "$count"})
+    assert outcome.return_value == 6
