@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional, Union
 
 from rails.errors import LLMCallError
+from rails.llm.params import active_params
 
 Prompt = Union[str, list]
 TokenHandler = Callable[[str], Awaitable[Any]]
@@ -61,14 +62,26 @@ class Completion:
     raw: Optional[dict] = None
 
 
-async def llm_call(llm: Any, prompt: Prompt, *, task: Optional[str] = None,
-                   stop: Optional[list[str]] = None, temperature: Optional[float] = None,
+async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *,
+                   task: Optional[str] = None, temperature: Optional[float] = None,
                    max_tokens: Optional[int] = None,
                    llm_params: Optional[dict] = None) -> str:
-    """Call `llm` with a string or a list of `{type, content}` messages; return the text."""
+    """Call `llm` with a string or a list of `{type, content}` messages; return the text.
+
+    `stop` may also be passed positionally, as in NeMo Guardrails. Settings of an enclosing
+    `rails.llm.params.llm_params(llm, ...)` block apply unless given here.
+    """
     if llm is None:
         raise LLMCallError(f"no model is configured for task '{task or 'unknown'}'; add a "
                            "`type: main` model to config.yml or pass `llm=` to LLMRails")
+    block = active_params(llm)
+    if block:
+        block = dict(block)
+        temperature = block.pop("temperature", None) if temperature is None else temperature
+        max_tokens = block.pop("max_tokens", None) if max_tokens is None else max_tokens
+        block.pop("temperature", None)
+        block.pop("max_tokens", None)
+        llm_params = {**block, **(llm_params or {})} or None
     handler = streaming_handler.get()
     started = time.time()
     clock = time.perf_counter()

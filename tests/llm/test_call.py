@@ -173,3 +173,20 @@ async def test_wrapper_overhead_is_small():
         current_call_log.reset(token)
     assert len(log.calls) == 2000
     assert per_call < 200e-6, f"{per_call * 1e6:.1f} us per call"
+
+
+async def test_llm_params_block_applies_to_calls_inside_it_only():
+    from rails.llm.params import llm_params
+
+    llm = FakeLLM(responses=["a", "b", "c"])
+    other = FakeLLM(responses=["x"])
+    with llm_params(llm, temperature=0.0, max_tokens=9, seed=4):
+        await llm_call(llm, "p1")
+        await llm_call(llm, "p2", None, temperature=0.5)   # explicit setting wins
+        await llm_call(other, "p3")                         # another model: untouched
+    await llm_call(llm, "p4")
+    assert [c["kwargs"] for c in llm.calls] == [
+        {"seed": 4, "temperature": 0.0, "max_tokens": 9},
+        {"seed": 4, "temperature": 0.5, "max_tokens": 9},
+        {}]
+    assert other.calls[0]["kwargs"] == {}
