@@ -1,0 +1,46 @@
+"""The Colang 1.0 front end: text -> ColangDocument (flows as flat element lists).
+
+    from rails.lang import parse, compile_expression
+    doc = parse(text, path)            # cached in-process by (path, text)
+    compile_expression("$a + 1").evaluate({"a": 1})
+
+Statement syntax lives in `grammar/colang.lark` (parsed with lark, LALR); see
+`rails/lang/README.md` for the design and for the behaviours that differ from NeMo's parser.
+"""
+from __future__ import annotations
+
+from rails.lang.coyml import compile_coyml_flow
+from rails.lang.document import ColangDocument
+from rails.lang.expressions import Expression, ExpressionError, compile_expression
+
+__all__ = ["parse", "compile_expression", "compile_coyml_flow", "ColangDocument",
+           "Expression", "ExpressionError", "clear_cache"]
+
+_documents: dict[tuple, ColangDocument] = {}
+_DOCUMENT_CACHE_LIMIT = 512
+
+
+def parse(text: str, path: str | None = None) -> ColangDocument:
+    """Parses a Colang 1.0 text. Raises rails.errors.ColangSyntaxError naming file and line.
+
+    A text that is not Colang 1.0 (spec §1.1, e.g. only comments) gives an empty document.
+    Repeated calls with the same (path, text) return a fresh copy of the cached result.
+    """
+    key = (path, text)
+    found = _documents.get(key)
+    if found is None:
+        from rails.lang.parser import parse_document
+
+        found = parse_document(text, path)
+        if len(_documents) >= _DOCUMENT_CACHE_LIMIT:
+            _documents.clear()
+        _documents[key] = found
+    return found.copy()
+
+
+def clear_cache() -> None:
+    """Forgets parsed documents and memoized lines (benchmarks use it)."""
+    from rails.lang.grammar import clear_cache as clear_lines
+
+    _documents.clear()
+    clear_lines()

@@ -1,0 +1,2 @@
+def compile_coyml_flow(flow):
+    raise NotImplementedError

@@ -1,0 +1,396 @@
+"""Flow expressions (spec §1.7): our own tree, compiled to closures, evaluated without `eval`.
+
+`compile_expression(text)` parses with the `expression` rule of the grammar and returns an
+`Expression` whose `evaluate(context)` reads `$name` from the context (missing -> None).
+Semantics follow the reference (which used `simpleeval`): Python operators, chained
+comparisons, `and`/`or` returning operands, `a if c else b`, subscripts and slices, attribute
+access (never `_private` names; on dicts `.key` reads the key, missing -> None), method calls on
+values, the single function `len`, and `$x` inside string literals rewritten to `var_x`
+(quirk R6). List, tuple and dict displays are supported as well (quirk F17, fixed).
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+import types
+from typing import Any, Callable, Mapping
+
+from rails.errors import ColangSyntaxError, FlowEvaluationError
+
+Evaluator = Callable[[Mapping[str, Any]], Any]
+
+MAX_STRING_LENGTH = 100_000
+MAX_POWER = 4_000_000
+MAX_SHIFT = 10_000
+FUNCTIONS: dict[str, Callable] = {"len": len}
+# Methods that leak internals (`"{0.__class__}".format(x)`) or reflect on types.
+BLOCKED_ATTRIBUTES = frozenset({"format", "format_map", "mro", "tb_frame", "gi_frame",
+                                "ag_frame", "cr_frame", "exec"})
+_BLOCKED_CALLABLES = {type, isinstance, eval, exec, getattr, setattr, delattr, repr, compile,
+                      open, globals, locals, vars, __import__, breakpoint, input,
+                      operator.attrgetter, operator.itemgetter, operator.methodcaller}
+_VAR_IN_STRING = re.compile(r"\$([a-zA-Z_][a-zA-Z0-9_]*)")
+_MISSING = object()
+
+
+class ExpressionError(FlowEvaluationError):
+    """An expression failed while being evaluated; names the expression and the cause."""
+
+    def __init__(self, reason: str, expression: str | None = None):
+        self.reason, self.expression = reason, expression
+        super().__init__(f"{reason} (in `{expression}`)" if expression else reason)
+
+
+class Expression:
+    """A compiled expression: `evaluate(context)` returns its value."""
+
+    __slots__ = ("text", "_evaluate")
+
+    def __init__(self, text: str, evaluate: Evaluator):
+        self.text = text
+        self._evaluate = evaluate
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        try:
+            return self._evaluate(context)
+        except ExpressionError as error:
+            if error.expression is None:
+                raise ExpressionError(error.reason, self.text) from error.__cause__
+            raise
+        except Exception as error:  # a Python error inside an operator, call or subscript
+            raise ExpressionError(f"{type(error).__name__}: {error}", self.text) from error
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+_COMPILED: dict[str, Expression] = {}
+_CACHE_LIMIT = 8192
+
+
+def compile_expression(text: str) -> Expression:
+    """Parses `text` once per process (cached); raises ColangSyntaxError when it is not an
+    expression."""
+    found = _COMPILED.get(text)
+    if found is None:
+        from rails.lang.grammar import parse_expression
+
+        found = remember(text, parse_expression(text))
+    return found
+
+
+def remember(text: str, evaluate: Evaluator) -> Expression:
+    """Caches an evaluator built while parsing a statement, so the runtime's later
+    `compile_expression` of the same text does not parse it again."""
+    found = _COMPILED.get(text)
+    if found is None:
+        if len(_COMPILED) >= _CACHE_LIMIT:
+            _COMPILED.clear()
+        found = _COMPILED[text] = Expression(text, evaluate)
+    return found
+
+
+# --------------------------------------------------------------------------- node builders
+# Each builder takes evaluators of the sub-expressions and returns the evaluator of the node.
+
+def constant(value: Any) -> Evaluator:
+    return lambda context: value
+
+
+def variable(name: str) -> Evaluator:
+    def read(context: Mapping[str, Any]) -> Any:
+        return context.get(name)
+    return read
+
+
+def bare_name(name: str) -> Evaluator:
+    def read(context: Mapping[str, Any]) -> Any:
+        if name in FUNCTIONS:
+            return FUNCTIONS[name]
+        raise ExpressionError(f"unknown name '{name}' (variables are written `${name}`)")
+    return read
+
+
+def string_literal(token: str) -> Evaluator:
+    """One Python string literal token; `$x` inside it becomes `var_x` (quirk R6)."""
+    prefix = token[:len(token) - len(token.lstrip("rRbBuUfF"))]
+    if "f" in prefix.lower():
+        return _f_string(token, prefix)
+    value = ast.literal_eval(_VAR_IN_STRING.sub(r"var_\1", token))
+    return constant(value)
+
+
+def concatenate(parts: list[Evaluator]) -> Evaluator:
+    if len(parts) == 1:
+        return parts[0]
+    return lambda context: "".join(str(part(context)) for part in parts)
+
+
+def _f_string(token: str, prefix: str) -> Evaluator:
+    quote = token[len(prefix)]
+    body = token[len(prefix) + 1:-1]
+    plain_prefix = prefix.replace("f", "").replace("F", "")
+    pieces: list[Evaluator] = []
+    literal: list[str] = []
+    i = 0
+
+    def flush() -> None:
+        if literal:
+            text = _VAR_IN_STRING.sub(r"var_\1", "".join(literal))
+            pieces.append(constant(ast.literal_eval(plain_prefix + quote + text + quote)))
+            literal.clear()
+
+    while i < len(body):
+        char = body[i]
+        if char in "{}" and body[i + 1:i + 2] == char:
+            literal.append(char)
+            i += 2
+            continue
+        if char == "}":
+            raise ValueError("single '}' is not allowed in an f-string")
+        if char != "{":
+            literal.append(char)
+            i += 1
+            continue
+        depth, j, in_quote = 1, i + 1, None
+        while j < len(body) and depth:
+            c = body[j]
+            if in_quote:
+                if c == in_quote:
+                    in_quote = None
+            elif c in "'\"":
+                in_quote = c
+            elif c in "{[(":
+                depth += 1
+            elif c in "}])":
+                depth -= 1
+            j += 1
+        if depth:
+            raise ValueError("unclosed '{' in an f-string")
+        field = body[i + 1:j - 1]
+        spec = ""
+        conversion = None
+        split = _top_level_index(field, ":")
+        if split >= 0:
+            field, spec = field[:split], field[split + 1:]
+        if len(field) > 2 and field[-2] == "!" and field[-1] in "rsa":
+            field, conversion = field[:-2], field[-1]
+        flush()
+        pieces.append(_formatted(compile_expression(field.strip()), conversion, spec))
+        i = j
+    flush()
+    return concatenate(pieces) if pieces else constant("")
+
+
+def _top_level_index(text: str, char: str) -> int:
+    depth, quote = 0, None
+    for index, c in enumerate(text):
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif c in "[({":
+            depth += 1
+        elif c in "])}":
+            depth -= 1
+        elif c == char and depth == 0 and not (c == ":" and text[index - 1:index] == "!"):
+            return index
+    return -1
+
+
+def _formatted(expression: Expression, conversion: str | None, spec: str) -> Evaluator:
+    convert = {"r": repr, "s": str, "a": ascii}.get(conversion or "", None)
+
+    def render(context: Mapping[str, Any]) -> str:
+        value = expression._evaluate(context)
+        if convert is not None:
+            value = convert(value)
+        return format(value, spec) if spec else str(value)
+    return render
+
+
+def _safe_power(a: Any, b: Any) -> Any:
+    if abs(a) > MAX_POWER or abs(b) > MAX_POWER:
+        raise ExpressionError(f"power {a} ** {b} is too large")
+    return a ** b
+
+
+def _check_length(value: Any) -> Any:
+    if hasattr(value, "__len__") and len(value) > MAX_STRING_LENGTH:
+        raise ExpressionError(f"result longer than {MAX_STRING_LENGTH} items")
+    return value
+
+
+def _safe_mult(a: Any, b: Any) -> Any:
+    for sequence, count in ((a, b), (b, a)):
+        if hasattr(sequence, "__len__") and isinstance(count, int) \
+                and count * len(sequence) > MAX_STRING_LENGTH:
+            raise ExpressionError(f"result longer than {MAX_STRING_LENGTH} items")
+    return a * b
+
+
+def _safe_add(a: Any, b: Any) -> Any:
+    return _check_length(a + b) if hasattr(a, "__len__") else a + b
+
+
+def _safe_shift(function: Callable) -> Callable:
+    def shift(a: Any, b: Any) -> Any:
+        if abs(b) > MAX_SHIFT:
+            raise ExpressionError(f"shift by {b} is too large")
+        return function(a, b)
+    return shift
+
+
+BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": _safe_add, "-": operator.sub, "*": _safe_mult, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": _safe_power,
+    "<<": _safe_shift(operator.lshift), ">>": _safe_shift(operator.rshift),
+    "|": operator.or_, "^": operator.xor, "&": operator.and_,
+}
+UNARY_OPERATORS: dict[str, Callable[[Any], Any]] = {
+    "-": operator.neg, "+": operator.pos, "~": operator.invert}
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, ">": operator.gt, "==": operator.eq, ">=": operator.ge, "<=": operator.le,
+    "!=": operator.ne, "in": lambda a, b: a in b, "not in": lambda a, b: a not in b,
+    "is": operator.is_, "is not": operator.is_not,
+}
+
+
+def binary(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
+    function = BINARY_OPERATORS[op]
+    return lambda context: function(left(context), right(context))
+
+
+def unary(op: str, operand: Evaluator) -> Evaluator:
+    function = UNARY_OPERATORS[op]
+    return lambda context: function(operand(context))
+
+
+def logical_not(operand: Evaluator) -> Evaluator:
+    return lambda context: not operand(context)
+
+
+def logical_and(operands: list[Evaluator]) -> Evaluator:
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        value = False
+        for operand in operands:
+            value = operand(context)
+            if not value:
+                return value
+        return value
+    return evaluate
+
+
+def logical_or(operands: list[Evaluator]) -> Evaluator:
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        value = False
+        for operand in operands:
+            value = operand(context)
+            if value:
+                return value
+        return value
+    return evaluate
+
+
+def compare(first: Evaluator, rest: list[tuple[str, Evaluator]]) -> Evaluator:
+    steps = [(COMPARISONS[op], operand) for op, operand in rest]
+
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        left = first(context)
+        for function, operand in steps:
+            right = operand(context)
+            if not function(left, right):
+                return False
+            left = right
+        return True
+    return evaluate
+
+
+def conditional(body: Evaluator, test: Evaluator, orelse: Evaluator) -> Evaluator:
+    return lambda context: body(context) if test(context) else orelse(context)
+
+
+def subscript(container: Evaluator, key: Evaluator) -> Evaluator:
+    return lambda context: container(context)[key(context)]
+
+
+def slice_of(lower: Evaluator | None, upper: Evaluator | None,
+             step: Evaluator | None) -> Evaluator:
+    parts = [part or constant(None) for part in (lower, upper, step)]
+    return lambda context: slice(parts[0](context), parts[1](context), parts[2](context))
+
+
+def attribute(target: Evaluator, name: str) -> Evaluator:
+    if name.startswith("_") or name.startswith("func_") or name in BLOCKED_ATTRIBUTES:
+        raise ValueError(f"access to the attribute '{name}' is not allowed")
+    return lambda context: get_attribute(target(context), name)
+
+
+def get_attribute(value: Any, name: str) -> Any:
+    """`value.name`: a dict's methods first (like the reference's AttributeDict), then its key
+    (missing -> None); on other objects the attribute, then the item of that name."""
+    if isinstance(value, dict):
+        found = getattr(value, name, _MISSING)
+        return value.get(name) if found is _MISSING else found
+    found = getattr(value, name, _MISSING)
+    if found is _MISSING:
+        try:
+            found = value[name]
+        except (KeyError, TypeError, IndexError):
+            raise ExpressionError(
+                f"{type(value).__name__} value has no attribute '{name}'") from None
+    if isinstance(found, types.ModuleType):
+        raise ExpressionError(f"attribute '{name}' is a module; modules are not accessible")
+    if callable(found) and _is_blocked(found):
+        raise ExpressionError(f"attribute '{name}' is a forbidden function")
+    return found
+
+
+def _is_blocked(function: Any) -> bool:
+    try:
+        return function in _BLOCKED_CALLABLES
+    except TypeError:
+        return False
+
+
+def call(function: Evaluator, args: list[Evaluator],
+         kwargs: list[tuple[str, Evaluator]]) -> Evaluator:
+    def evaluate(context: Mapping[str, Any]) -> Any:
+        target = function(context)
+        if not callable(target):
+            raise ExpressionError(f"{type(target).__name__} value is not callable")
+        if _is_blocked(target):
+            raise ExpressionError("this function is forbidden")
+        result = target(*(arg(context) for arg in args),
+                        **{key: value(context) for key, value in kwargs})
+        return _check_length(result) if isinstance(result, (str, list, tuple)) else result
+    return evaluate
+
+
+def list_display(items: list[Evaluator]) -> Evaluator:
+    return lambda context: [item(context) for item in items]
+
+
+def tuple_display(items: list[Evaluator]) -> Evaluator:
+    return lambda context: tuple(item(context) for item in items)
+
+
+def dict_display(pairs: list[tuple[Evaluator, Evaluator]]) -> Evaluator:
+    return lambda context: {key(context): value(context) for key, value in pairs}
+
+
+def number(text: str) -> Evaluator:
+    clean = text.replace("_", "")
+    lowered = clean.lower()
+    if lowered.startswith(("0x", "0o", "0b")):
+        return constant(int(clean, 0))
+    if any(char in lowered for char in ".e"):
+        return constant(float(clean))
+    return constant(int(clean))
+
+
+def syntax_error(text: str, reason: str, column: int | None = None) -> ColangSyntaxError:
+    return ColangSyntaxError(f"invalid expression `{text}`: {reason}", column=column,
+                             line_text=text)

@@ -1,0 +1,149 @@
+"""From physical to logical lines (spec §1.2): the pre-pass that is not context-free.
+
+It handles multi-line strings, `#` comments, doc strings, trailing comments, explicit
+continuation (`\\` or a trailing ` or`) and records, per logical line, its text, the number of
+its last physical line, its indentation (leading spaces) and the comment attached to it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+from rails.errors import ColangSyntaxError
+
+log = logging.getLogger(__name__)
+
+# First words that start a statement or a definition: a multi-line string that swallows a
+# line starting with one of these is almost certainly a missing closing quote (quirk W14).
+_STATEMENT_WORDS = frozenset(
+    "define def user bot flow subflow execute run do if else when while set event stop "
+    "return done create infer".split())
+
+
+class Line(NamedTuple):
+    text: str
+    number: int
+    indentation: int
+    comment: str | None
+
+
+def strip_trailing_comment(text: str) -> str:
+    """`text` up to the first `#` outside double quotes (`"` toggles; no escapes)."""
+    if "#" not in text:
+        return text
+    in_string = False
+    for index, char in enumerate(text):
+        if char == '"':
+            in_string = not in_string
+        elif char == "#" and not in_string:
+            return text[:index].strip()
+    return text
+
+
+def _closes_after_comment(stripped: str) -> bool:
+    """True for `"Hi" # note`: a complete string followed by a comment, not an open string."""
+    head = strip_trailing_comment(stripped)
+    return head != stripped and len(head) > 1 and head.endswith('"')
+
+
+def logical_lines(content: str, path: str | None = None) -> list[Line]:
+    raw_lines = content.split("\n")
+    lines: list[Line] = []
+    comment: str | None = None
+    in_docstring = False
+    count = len(raw_lines)
+    i = 0
+    while i < count:
+        raw = raw_lines[i]
+        stripped = raw.strip()
+        if not stripped:
+            i += 1
+            continue
+        first = stripped[0]
+        # 1. A line opening a double-quoted string that does not close on it.
+        if (first == '"' and not stripped.startswith('"""') and not stripped.endswith('"')
+                and not in_docstring and not _closes_after_comment(stripped)):
+            start = i
+            parts = [stripped]
+            i += 1
+            while i < count:
+                part = raw_lines[i].strip()
+                parts.append(part)
+                if part.endswith('"'):
+                    break
+                i += 1
+            else:
+                raise ColangSyntaxError(
+                    "unterminated string", file=path, line=start + 1,
+                    column=_indent_of(raw) + 1, line_text=stripped,
+                    hint='close the string with `"` (strings may span lines, but must end)')
+            swallowed = [p for p in parts[1:] if p.split(" ", 1)[0] in _STATEMENT_WORDS]
+            if swallowed:
+                log.warning("%s:%d: the multi-line string starting here also contains the "
+                            "line %r; is a closing quote missing?", path or "<string>",
+                            start + 1, swallowed[0])
+            lines.append(Line("\n".join(parts), i + 1, _indent_of(raw), comment))
+            comment = None
+            i += 1
+            continue
+        # 2. Whole-line comments accumulate into the pending comment.
+        if first == "#":
+            text = stripped[1:].strip()
+            comment = text if comment is None else comment + "\n" + text
+            i += 1
+            continue
+        stripped = strip_trailing_comment(stripped)
+        # 5. Doc strings become the pending comment, like `#` comments.
+        if not in_docstring and stripped.startswith('"""'):
+            if stripped == '"""' or not stripped.endswith('"""'):
+                in_docstring = True
+                comment = stripped[3:]
+            else:
+                comment = stripped[3:-3]
+            i += 1
+            continue
+        if in_docstring:
+            if stripped.endswith('"""'):
+                comment += "\n" + stripped[:-3]
+                in_docstring = False
+            else:
+                comment += "\n" + stripped
+            i += 1
+            continue
+        if not stripped:
+            i += 1
+            continue
+        indentation = _indent_of(raw)
+        if "\t" in raw[:len(raw) - len(raw.lstrip())]:
+            raise ColangSyntaxError(
+                "tab in indentation", file=path, line=i + 1, column=1, line_text=raw.rstrip(),
+                hint="indent with spaces only (Colang measures indentation in spaces)")
+        # 6. Explicit continuation: a trailing `\` or ` or` joins the next physical line.
+        text = stripped
+        while (text.endswith("\\") or text.endswith(" or")) and i < count - 1:
+            i += 1
+            if text.endswith("\\"):
+                text = text[:-1]
+            if not text.endswith(" "):
+                text += " "
+            text += strip_trailing_comment(raw_lines[i].strip())
+        lines.append(Line(text, i + 1, indentation, comment))
+        comment = None
+        i += 1
+    if in_docstring:
+        log.warning('%s: a doc string (""") is never closed', path or "<string>")
+    return lines
+
+
+def _indent_of(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" "))
+
+
+def anonymous_flow_hash(text: str) -> str:
+    """NeMo's 32-bit string hash (Java-style, absolute value, hex): ids of unnamed flows."""
+    value = 0
+    for char in text:
+        value = (value * 31 + ord(char)) & 0xFFFFFFFF
+    if value >= 1 << 31:
+        value = (1 << 32) - value
+    return format(value, "x")
