@@ -23,7 +23,8 @@ prompts:
 
 @pytest.fixture
 def self_check_config():
-    def make(extra: str = ""):
+    def make(extra: str = "", colang: str = ""):
         return RailsConfig.from_content(
+            colang_content=textwrap.dedent(colang) or None,
             yaml_content=textwrap.dedent(SELF_CHECK_PROMPTS) + textwrap.dedent(extra))
     return make

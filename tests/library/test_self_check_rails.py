@@ -1,8 +1,6 @@
 """The self-check rails end to end through LLMRails.generate, with a FakeLLM."""
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 import rails.lang
@@ -44,14 +42,7 @@ rails:
 
 @pytest.fixture
 def config(self_check_config):
-    return _with_colang(self_check_config(RAILS), COLANG)
-
-
-def _with_colang(config, colang_text):
-    from rails.config import RailsConfig
-
-    colang_config = RailsConfig.from_content(colang_content=textwrap.dedent(colang_text))
-    return config + colang_config
+    return self_check_config(RAILS, colang=COLANG)
 
 
 def test_input_allowed_then_predefined_answer(config):
@@ -82,7 +73,7 @@ def test_output_allowed_and_refused(config):
 
 
 def test_rails_exceptions_instead_of_refusal(self_check_config):
-    config = _with_colang(self_check_config(RAILS + "enable_rails_exceptions: true\n"), COLANG)
+    config = self_check_config(RAILS + "enable_rails_exceptions: true\n", colang=COLANG)
     from rails.llmrails import LLMRails
 
     app = LLMRails(config, llm=FakeLLM(responses=["Yes"]))
