@@ -91,7 +91,7 @@ class RailsConfig(BaseModel):
         text = str(value).strip()
         if text in ("1", "1.0"):
             return "1.0"
-        if text.startswith("2"):
+        if text.startswith("2") or text == "1.1":  # 1.1 was the early name of 2.x
             raise ValueError(
                 f"Colang 2.x is not supported yet (colang_version: {value!r}); this engine runs "
                 "Colang 1.0 configs: remove the key or set it to \"1.0\"")

@@ -119,12 +119,12 @@ def test_broken_colang_reports_file_and_line(colang_parser, write_config, run_ch
         "config.yml": "models: []\n",
         "good.co": GOOD_CO,
         "broken.co": "define flow x\n  user greet\n  bot\n",
-        "also_broken.co": "define user\n  \"hi\"\n",
+        "also_broken.co": "define flow y\n  this is wrong\n",
     })
     result = run_check(folder)
     assert result.returncode == 1
     assert f"{folder}/broken.co:3" in result.stdout
-    assert f"{folder}/also_broken.co:1" in result.stdout
+    assert f"{folder}/also_broken.co:2" in result.stdout
 
 
 def test_unknown_rail_flow_lists_the_closest(colang_parser, write_config, run_check):

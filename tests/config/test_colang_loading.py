@@ -110,10 +110,10 @@ def test_railsignore_applies_to_colang_files(write_config):
 
 
 def test_syntax_errors_propagate_with_the_file(write_config):
-    folder = write_config({"main.co": GREETING_CO, "bad.co": "define user\n  \"x\"\n"})
+    folder = write_config({"main.co": GREETING_CO, "bad.co": "define flow x\n  this is wrong\n"})
     with pytest.raises(ColangSyntaxError) as caught:
         RailsConfig.from_path(str(folder))
-    assert caught.value.file.endswith("bad.co") and caught.value.line == 1
+    assert caught.value.file.endswith("bad.co") and caught.value.line == 2
 
 
 def test_from_content_parses_colang_as_main_co():
@@ -141,29 +141,31 @@ def test_imported_colang_files(write_config):
     assert config.user_messages["express greeting"] == ["hello", "hi there"]
 
 
-def test_second_load_reparses_nothing(write_config, monkeypatch):
+def test_second_load_goes_through_the_parser_cache(write_config, monkeypatch):
+    """rails.lang.parse caches by (path, text): a reload must ask with the same keys."""
     import rails.lang
 
     folder = write_config({"a.co": GREETING_CO, "b.co": GREETING_CO.replace("greeting", "hi")})
-    returned: list = []
+    calls: list = []
     original = rails.lang.parse
 
     def spy(text, path=None):
-        document = original(text, path)
-        returned.append(document)
-        return document
+        calls.append((path, text))
+        return original(text, path)
 
     monkeypatch.setattr(rails.lang, "parse", spy)
     first = RailsConfig.from_path(str(folder))
-    first_documents = list(returned)
-    returned.clear()
+    first_calls = list(calls)
+    calls.clear()
     second = RailsConfig.from_path(str(folder))
-    assert len(first_documents) == 2
-    assert all(a is b for a, b in zip(first_documents, returned))  # served from the cache
-    assert flow_ids(first) == flow_ids(second)
-    # Changing a loaded config must not leak into the cached parse results.
+    assert len(first_calls) == 2 and calls == first_calls
+    assert first.flows == second.flows
+    # Changing a loaded config must not leak into what later loads get.
     second.flows[0]["id"] = "changed"
-    assert flow_ids(RailsConfig.from_path(str(folder)))[0] != "changed"
+    second.user_messages["express greeting"].append("extra")
+    third = RailsConfig.from_path(str(folder))
+    assert "changed" not in flow_ids(third)
+    assert "extra" not in third.user_messages["express greeting"]
 
 
 def test_twenty_flow_config_loads_in_milliseconds(write_config):

@@ -215,8 +215,9 @@ def test_colang_version_1_is_accepted(value):
     assert config.colang_version == "1.0"
 
 
-def test_colang_2_is_rejected_clearly(write_config):
-    folder = write_config({"config.yml": 'colang_version: "2.x"\n'})
+@pytest.mark.parametrize("version", ["2.x", "1.1"])
+def test_colang_2_is_rejected_clearly(write_config, version):
+    folder = write_config({"config.yml": f'colang_version: "{version}"\n'})
     with pytest.raises(ConfigError) as caught:
         RailsConfig.from_path(str(folder))
     assert "Colang 2.x is not supported yet" in str(caught.value)
