@@ -7,7 +7,17 @@ from rails import LLMRails, RailsConfig
 from rails.testing import FakeLLM
 
 
+# A config with no user messages at all runs in "general mode" (the LLM answers directly, no
+# intents). Tests of dialog flows get one example so that intents are generated.
+DIALOG_MODE = '''
+define user say something unrelated
+  "the sky is a color"
+'''
+
+
 def make_app(colang: str = "", yaml: str = "", responses=None, **kwargs) -> tuple:
+    if colang and "define user" not in colang:
+        colang += DIALOG_MODE
     config = RailsConfig.from_content(colang_content=colang, yaml_content=yaml or None)
     llm = FakeLLM(responses=list(responses or []))
     return LLMRails(config, llm=llm, **kwargs), llm

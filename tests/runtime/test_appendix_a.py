@@ -4,6 +4,9 @@ from __future__ import annotations
 
 def test_two_bot_steps_produce_the_reference_event_sequence(app_factory):
     colang = '''
+define user ask order status
+  "where is my order?"
+
 define flow order status
   user ask order status
   bot acknowledge request
