@@ -10,14 +10,18 @@ from collections import Counter
 from functools import lru_cache
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_NEGATION = re.compile(r"n't\b")
 
-# Frequent function words: kept (a query may consist of nothing else, "who are you") but
-# weighted down so that they do not decide a match on their own.
+# Frequent function words, and the words of asking itself ("I'd like to", "I want to", "please"):
+# kept (a query may consist of nothing else, "who are you") but weighted down so that they do
+# not decide a match on their own.
 STOP_WORDS = frozenset("""
 a an the is are am was were be been being to of in on at by for from and or but if then so
 my your our their his her its me you we they them us it i this that these those there here
 do does did doing can could would should will shall may might must have has had having
 with about as into just very too also any some
+s d m ll re ve t
+want wanna like need please
 """.split())
 STOP_WORD_WEIGHT = 0.35
 
@@ -26,10 +30,12 @@ GROUP_WEIGHTS = {WORDS: 0.5, PAIRS: 0.15, TRIGRAMS: 0.35}
 
 
 def normalize(text: str) -> list[str]:
-    """Lower-case ASCII-folded words; apostrophes are dropped ("don't" -> "dont")."""
+    """Lower-case ASCII-folded words. Contractions are split ("I'd" -> "i", "d"; "don't" ->
+    "do", "not") so that their parts meet the full words."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    folded = folded.replace("'", "").replace("\u2019", "")
+    folded = folded.replace("\u2019", "'").replace("can't", "can not").replace("won't", "will not")
+    folded = _NEGATION.sub(" not", folded)
     return [word for word in _NON_WORD.split(folded) if word]
 
 

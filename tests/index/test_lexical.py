@@ -113,3 +113,20 @@ async def test_build_and_search_are_fast():
         await provider.search("example about topic 5", max_results=5)
     search_seconds = (time.perf_counter() - started) / 20
     assert build_seconds < 1.0 and search_seconds < 0.05
+
+
+def test_contractions_are_split():
+    from rails.index.text_features import normalize
+
+    assert normalize("I'd like it, don't you? We\u2019re sure it can't") == [
+        "i", "d", "like", "it", "do", "not", "you", "we", "re", "sure", "it", "can", "not"]
+    assert normalize("Café ÜBER") == ["cafe", "uber"]
+
+
+async def test_ways_of_asking_do_not_decide_the_match():
+    provider = LexicalSearchProvider()
+    await provider.add_items([IndexItem("I want to return my boots", {"intent": "return"}),
+                              IndexItem("I want to talk to someone", {"intent": "human"}),
+                              IndexItem("I would like to know the price", {"intent": "price"})])
+    [best] = await provider.search("I'd like to return my jacket", max_results=1)
+    assert best.meta["intent"] == "return" and best.meta["score"] > 0.35
