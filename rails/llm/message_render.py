@@ -30,8 +30,14 @@ class MessageRenderer:
             source = text
             for reference in VARIABLE_REFERENCE.findall(text):
                 source = source.replace(f"${reference}", "{{" + reference + "}}")
-            names = frozenset(meta.find_undeclared_variables(self.env.parse(source)))
-            compiled = (self.env.from_string(source), names)
+            from jinja2 import TemplateSyntaxError
+
+            try:
+                names = frozenset(meta.find_undeclared_variables(self.env.parse(source)))
+                compiled = (self.env.from_string(source), names)
+            except TemplateSyntaxError as error:
+                raise ValueError(f"the bot message {text!r} is not a valid template (as "
+                                 f"{source!r}): {error}") from error
             if len(self._compiled) < 4096:
                 self._compiled[text] = compiled
         return compiled
@@ -39,6 +45,22 @@ class MessageRenderer:
     def render(self, text: str, context: Optional[dict]) -> str:
         if "$" not in text and "{" not in text:
             return text
-        template, names = self._template(text)
         context = context or {}
+        if "{" not in text:
+            references = VARIABLE_REFERENCE.findall(text)
+            if all(_PLAIN_NAME.fullmatch(name) for name in references):
+                # Only `$name` references: substitute directly, exactly as Jinja would print
+                # them (str() of the value, nothing for unknown names).
+                return _substitute(text, references, context)
+        template, names = self._template(text)
         return template.render({name: context[name] for name in names if name in context})
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _substitute(text: str, references: list[str], context: dict) -> str:
+    for name in sorted(set(references), key=len, reverse=True):
+        value = context.get(name, "") if name in context else ""
+        text = text.replace(f"${name}", str(value))
+    return text
