@@ -27,6 +27,7 @@ class Parts:
     action_params: dict
     search_providers: dict = field(default_factory=dict)
     kb: Any = None
+    config_modules: list = field(default_factory=list)
 
     async def prepare(self) -> None:
         """Work that needs a running loop: building the search indexes."""
@@ -35,7 +36,7 @@ class Parts:
         await self.generation.init()
 
 
-def assemble(app: Any, config: Any, llm: Any = None) -> Parts:
+def assemble(config: Any, llm: Any = None) -> Parts:
     from rails.actions import ActionDispatcher
     from rails.llm.generation import LLMGenerationActions
     from rails.llm.taskmanager import LLMTaskManager
@@ -78,14 +79,9 @@ def assemble(app: Any, config: Any, llm: Any = None) -> Parts:
         or "I'm sorry, an internal error has occurred.",
         propagate_errors=bool(getattr(errors, "propagate", False)))
 
-    parts = Parts(llm=main_llm, llms=llms, task_manager=task_manager, dispatcher=dispatcher,
-                  runtime=runtime, generation=generation, action_params=action_params,
-                  search_providers=search_providers, kb=kb)
-    for module in config_modules:
-        init = getattr(module, "init", None)
-        if callable(init):
-            init(app)
-    return parts
+    return Parts(llm=main_llm, llms=llms, task_manager=task_manager, dispatcher=dispatcher,
+                 runtime=runtime, generation=generation, action_params=action_params,
+                 search_providers=search_providers, kb=kb, config_modules=config_modules)
 
 
 def _all_flows(config: Any) -> tuple[list[dict], set[str]]:

@@ -37,7 +37,10 @@ class LLMRails:
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
         self._ready: asyncio.Future | None = None
-        self._parts = assemble(self, config, llm)
+        self._parts = assemble(config, llm)
+        for module in self._parts.config_modules:  # config.py: init(app) sees a ready app
+            if callable(getattr(module, "init", None)):
+                module.init(self)
         if verbose:
             logging.getLogger("rails").setLevel(logging.INFO)
 

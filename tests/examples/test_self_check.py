@@ -23,9 +23,9 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         FakeOpenAI.requests.append(body)
         prompt = body["messages"][-1]["content"]
         if "Should this message be blocked?" in prompt:
-            answer = "Yes" if "lock" in prompt else "No"
+            answer = "Yes" if "pick a lock" in prompt else "No"
         elif "Should this answer be blocked?" in prompt:
-            answer = "Yes" if "dangerous" in prompt else "No"
+            answer = "Yes" if "shortcut" in prompt else "No"
         elif "risky" in prompt:
             answer = "Try this dangerous shortcut."
         else:
