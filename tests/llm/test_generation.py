@@ -451,9 +451,9 @@ async def test_simple_references_and_jinja_render_alike(config_factory, events):
     config = config_factory("""
 bot_messages:
   plain:
-    - "Total: $total, note: $note, missing: [$nothing]"
+    - "Total: $total, note: $note, missing: ($nothing)"
   templated:
-    - "Total: {{ total }}, note: {{ note }}, missing: [{{ nothing }}]"
+    - "Total: {{ total }}, note: {{ note }}, missing: ({{ nothing }})"
   bad:
     - "$a$b"
 """)
@@ -463,6 +463,6 @@ bot_messages:
     for name in ("plain", "templated"):
         result = await actions.generate_bot_message(events=[events.bot(name)], context=context)
         texts.append(result.events[0]["text"])
-    assert texts == ["Total: 3.5, note: None, missing: []"] * 2
+    assert texts == ["Total: 3.5, note: None, missing: ()"] * 2
     with pytest.raises(ValueError, match="not a valid template"):
         await actions.generate_bot_message(events=[events.bot("bad")], context={})
