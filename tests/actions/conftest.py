@@ -166,3 +166,10 @@ def respond():
 @pytest.fixture
 def unused_port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="session")
+def launch_actions_server():
+    """The start function itself, for module-scoped servers of other configs (the caller
+    stops them)."""
+    return start_actions_server
