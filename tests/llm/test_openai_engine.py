@@ -141,3 +141,46 @@ async def test_instruct_models_use_the_completions_route(openai_server):
     assert await llm_call(model, "say done") == " done"
     assert openai_server.requests[0]["path"] == "/v1/completions"
     assert openai_server.requests[0]["body"]["prompt"] == "say done"
+
+
+def rails_for(server, extra=""):
+    from rails import LLMRails, RailsConfig
+
+    config = RailsConfig.from_content(yaml_content=f"""
+models:
+  - type: main
+    engine: openai
+    model: test-model
+    parameters:
+      base_url: {server.base_url}
+{extra}""")
+    return LLMRails(config)
+
+
+def test_llmrails_general_mode_through_the_builtin_engine(openai_server, chat_answer_factory):
+    openai_server.reply = ("json", 200, chat_answer_factory("Paris is the capital."))
+    app = rails_for(openai_server)
+    response = app.generate(messages=[{"role": "user", "content": "Capital of France?"}])
+    assert response == {"role": "assistant", "content": "Paris is the capital."}
+    body = openai_server.requests[0]["body"]
+    assert body["stop"] == ["User:"]
+    assert body["messages"][-1]["content"].endswith("User: Capital of France?\nAssistant:")
+    [call] = app.explain().llm_calls
+    assert (call.task, call.total_tokens) == ("general", 10)
+
+
+async def test_llmrails_streams_tokens_from_sse(openai_server):
+    openai_server.reply = ("sse", [{"choices": [{"delta": {"content": part}}]}
+                                   for part in ("Bonjour", " tout", " le monde")])
+    app = rails_for(openai_server)
+    chunks = [chunk async for chunk in app.stream_async(
+        messages=[{"role": "user", "content": "hi"}])]
+    assert "".join(chunks) == "Bonjour tout le monde"
+    assert len(chunks) == 3
+
+
+def test_llmrails_reports_endpoint_errors(openai_server):
+    openai_server.reply = ("json", 401, {"error": {"message": "bad key"}})
+    app = rails_for(openai_server)
+    with pytest.raises(LLMCallError, match="401.*bad key"):
+        app.generate(messages=[{"role": "user", "content": "hi"}])
