@@ -194,3 +194,20 @@ def test_load_config_module_failure_keeps_the_cause(write_config):
         load_config_module(folder)
     assert caught.value.file.endswith("config.py")
     assert isinstance(caught.value.__cause__, ModuleNotFoundError)
+
+
+def test_symlinked_folders_are_followed_and_loops_do_not_hang(write_config, tmp_path):
+    shared = write_config({"models.yml": "models: [{type: linked, engine: e}]\n"}, name="shared")
+    folder = write_config({"config.yml": "models: [{type: main, engine: e}]\n"})
+    (folder / "linked").symlink_to(shared, target_is_directory=True)
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    config = RailsConfig.from_path(str(folder))
+    assert [m.type for m in config.models] == ["main", "linked"]
+
+
+def test_non_utf8_file_is_named(write_config):
+    folder = write_config({"config.yml": "models: []\n"})
+    (folder / "latin1.yml").write_bytes("custom_data: {name: caf\xe9}\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        RailsConfig.from_path(str(folder))
+    assert caught.value.file.endswith("latin1.yml") and "UTF-8" in caught.value.message

@@ -102,7 +102,7 @@ async def test_empty_index_and_empty_query():
 
 async def test_build_and_search_are_fast():
     items = [IndexItem(text=f"example number {i} about topic {i % 37} and item {i * 7}")
-             for i in range(2000)]
+             for i in range(1000)]
     provider = LexicalSearchProvider()
     started = time.perf_counter()
     await provider.add_items(items)
