@@ -1,10 +1,19 @@
 """The action system: `@action`, `ActionResult`, the registry/dispatcher and the remote client.
 
-`import rails.actions` stays light: the HTTP client (httpx) is only imported by
-`rails.actions.remote` when an actions server is configured."""
+`import rails.actions` stays light: the remote client is imported on first use, and httpx
+only for `https://` actions servers. NeMo's module paths `.actions` and `.action_dispatcher`
+exist too, so ported imports keep working."""
 from __future__ import annotations
 
 from rails.actions.decorator import ActionResult, action
-from rails.actions.dispatcher import ActionDispatcher, ActionOutcome
+from rails.actions.dispatcher import ActionDispatcher
+from rails.actions.outcome import ActionOutcome
 
-__all__ = ["ActionDispatcher", "ActionOutcome", "ActionResult", "action"]
+__all__ = ["ActionDispatcher", "ActionOutcome", "ActionResult", "RemoteActionsClient", "action"]
+
+
+def __getattr__(name: str):
+    if name == "RemoteActionsClient":
+        from rails.actions.remote import RemoteActionsClient
+        return RemoteActionsClient
+    raise AttributeError(f"module 'rails.actions' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""Compatibility path: `nemoguardrails.actions.actions` -> `rails.actions.actions`."""
-from rails.actions.decorator import ActionResult, action  # noqa: F401
+"""`rails.actions.actions`: the module path NeMo Guardrails code imports `action` and
+`ActionResult` from (`from nemoguardrails.actions.actions import ActionResult`)."""
+from rails.actions.decorator import ActionResult, action
 
 __all__ = ["ActionResult", "action"]

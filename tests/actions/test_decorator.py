@@ -69,3 +69,14 @@ def test_action_result_defaults():
     assert result.return_value is None and result.events is None
     assert result.context_updates == {}
     assert ActionResult(1).context_updates is not result.context_updates
+
+
+def test_nemo_module_paths_after_renaming_the_import():
+    from rails.actions import RemoteActionsClient
+    from rails.actions.action_dispatcher import ActionDispatcher as Dispatcher
+    from rails.actions.actions import ActionResult as Result
+    from rails.actions.actions import action as decorator
+    from rails.actions.remote import RemoteActionsClient as Client
+
+    assert (decorator, Result, Dispatcher, RemoteActionsClient) == (
+        action, ActionResult, ActionDispatcher, Client)
