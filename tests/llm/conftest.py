@@ -68,6 +68,7 @@ class FakeOpenAIServer:
     def __init__(self):
         self.requests: list[dict] = []
         self.reply = ("json", 200, {})
+        self.replies: list = []  # used first, one per request, before `reply`
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,9 +80,10 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append({"path": self.path, "body": body,
                                         "headers": dict(self.headers)})
-                kind = server.reply[0]
+                reply = server.replies.pop(0) if server.replies else server.reply
+                kind = reply[0]
                 if kind == "json":
-                    _, status, payload = server.reply
+                    _, status, payload = reply
                     data = payload if isinstance(payload, str) else json.dumps(payload)
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -92,7 +94,7 @@ class FakeOpenAIServer:
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
-                    for chunk in server.reply[1]:
+                    for chunk in reply[1]:
                         line = chunk if isinstance(chunk, str) else json.dumps(chunk)
                         self.wfile.write(f"data: {line}\n\n".encode())
                         self.wfile.flush()

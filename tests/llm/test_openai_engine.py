@@ -184,3 +184,37 @@ def test_llmrails_reports_endpoint_errors(openai_server):
     app = rails_for(openai_server)
     with pytest.raises(LLMCallError, match="401.*bad key"):
         app.generate(messages=[{"role": "user", "content": "hi"}])
+
+
+def test_dialog_with_a_chat_model_uses_the_chat_prompts(openai_server, chat_answer_factory):
+    from rails import LLMRails, RailsConfig
+
+    config = RailsConfig.from_content(colang_content="""
+define user ask about shipping
+  "how long does shipping take"
+
+define flow shipping
+  user ask about shipping
+  bot explain shipping
+""", yaml_content=f"""
+models:
+  - type: main
+    engine: openai
+    model: gpt-4o-mini
+    parameters:
+      base_url: {openai_server.base_url}
+""")
+    openai_server.replies = [
+        ("json", 200, chat_answer_factory("User intent: ask about shipping")),
+        ("json", 200, chat_answer_factory('Bot message: "Two to three days."')),
+    ]
+    app = LLMRails(config)
+    response = app.generate(messages=[{"role": "user", "content": "when will it arrive?"}])
+    assert response["content"] == "Two to three days."
+    intent_request, message_request = (r["body"] for r in openai_server.requests)
+    assert intent_request["messages"][0]["role"] == "system"
+    assert intent_request["messages"][-1] == {"role": "user", "content": "when will it arrive?"}
+    assert {"role": "user", "content": "how long does shipping take"} in intent_request["messages"]
+    assert message_request["messages"][-1]["content"].endswith("Bot intent: explain shipping")
+    assert [call.task for call in app.explain().llm_calls] == [
+        "generate_user_intent", "generate_bot_message"]
