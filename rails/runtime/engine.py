@@ -7,7 +7,7 @@ from a snapshot taken when the turn began.
 """
 from __future__ import annotations
 
-import uuid
+from rails.events import new_uid
 from typing import Any
 
 from rails.errors import FlowEvaluationError, RuntimeLimitError
@@ -119,7 +119,7 @@ class FlowEngine:
             if start is BLOCKED or start < 0:
                 continue  # the reference indexes from the end here; a flow that ends cannot start
             if is_match(config.elements[start], event):
-                flow = FlowState(str(uuid.uuid4()), config.id, start + 1)
+                flow = FlowState(new_uid(), config.id, start + 1)
                 state.add_flow(flow)
                 self._slide_with_subflows(state, flow, config)
 
@@ -265,7 +265,7 @@ class FlowEngine:
                 + _suggest(name, self.index.by_id))
 
         parent.head += 1
-        child = FlowState(str(uuid.uuid4()), name, 0)
+        child = FlowState(new_uid(), name, 0)
         self._slide_with_subflows(state, child, child_config, depth + 1)
         if child.head < 0 and child.status == ACTIVE:
             return True
