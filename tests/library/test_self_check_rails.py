@@ -80,3 +80,47 @@ def test_rails_exceptions_instead_of_refusal(self_check_config):
     response = app.generate(messages=[{"role": "user", "content": "bad input"}])
     assert response["role"] == "exception"
     assert response["content"]["type"] == "InputRailException"
+
+
+FACTS_COLANG = """
+define user ask about returns
+  "can I return shoes"
+
+define flow returns
+  user ask about returns
+  $check_facts = True
+  bot answer returns
+"""
+
+
+FACTS_YAML = """
+rails:
+  output:
+    flows:
+      - self check facts
+prompts:
+  - task: self_check_facts
+    content: "Evidence: {{ evidence }} Claim: {{ response }} Supported (yes/no)?"
+"""
+
+
+@pytest.mark.parametrize("verdict, answer", [
+    ("no", "I'm sorry, I can't respond to that."),
+    ("yes", "You can return them within 90 days."),
+])
+def test_fact_check_against_the_knowledge_base(self_check_config, verdict, answer):
+    from rails.config import RailsConfig
+
+    config = RailsConfig.from_content(
+        colang_content=FACTS_COLANG,
+        yaml_content=FACTS_YAML,
+        config={"docs": [{"format": "md",
+                          "content": "# Returns\nShoes can be returned within 30 days."}]})
+    chat = TestChat(config, llm_completions=[
+        "User intent: ask about returns", 'Bot message: "You can return them within 90 days."',
+        verdict])
+    chat >> "can I return my shoes?"
+    chat << answer
+    facts_prompt = chat.llm.prompts[2]
+    assert "Shoes can be returned within 30 days." in facts_prompt
+    assert "You can return them within 90 days." in facts_prompt
