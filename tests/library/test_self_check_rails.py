@@ -124,3 +124,26 @@ def test_fact_check_against_the_knowledge_base(self_check_config, verdict, answe
     facts_prompt = chat.llm.prompts[2]
     assert "Shoes can be returned within 30 days." in facts_prompt
     assert "You can return them within 90 days." in facts_prompt
+
+
+def test_hallucination_rail_withholds_an_inconsistent_answer():
+    from rails.config import RailsConfig
+
+    config = RailsConfig.from_content(colang_content="""
+define user ask about history
+  "who built the pyramids"
+
+define flow history
+  user ask about history
+  $check_hallucination = True
+  bot answer history
+""", yaml_content="rails:\n  output:\n    flows:\n      - self check hallucination\n")
+    chat = TestChat(config, llm_completions=[
+        "User intent: ask about history", 'Bot message: "Aliens built them."',
+        'Bot message: "Egyptian workers built them."', '"Skilled laborers did."', "No"])
+    chat >> "who built the pyramids?"
+    chat << "I don't know the answer to that."
+    samples = chat.llm.calls[2:4]
+    assert all(call["prompt"] == chat.llm.prompts[1] for call in samples)
+    assert all(call["kwargs"]["temperature"] == 1.0 for call in samples)
+    assert "Aliens built them." in chat.llm.prompts[4]
