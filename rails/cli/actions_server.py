@@ -30,6 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="largest request body accepted (default: 1 MiB)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                         help="longest an action may run (default: 30)")
+    parser.add_argument("--threads", type=int, default=32, metavar="N",
+                        help="worker threads for synchronous actions (default: 32)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=run)
@@ -62,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print("dialog-rails actions-server: needs uvicorn and starlette: "
               "pip install 'dialog-rails[server]'", file=sys.stderr)
         return 1
-    app = create_app(dispatcher, token=token, max_body=args.max_body, timeout=args.timeout)
+    if args.threads < 1 or args.max_body < 1 or args.timeout <= 0:
+        print("dialog-rails actions-server: --threads, --max-body and --timeout must be "
+              "positive", file=sys.stderr)
+        return 2
+    app = create_app(dispatcher, token=token, max_body=args.max_body, timeout=args.timeout,
+                     threads=args.threads)
     print(f"dialog-rails actions-server: {len(dispatcher.names())} action(s) on "
           f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,

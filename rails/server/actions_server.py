@@ -32,6 +32,7 @@ log = logging.getLogger("rails.actions_server")
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_THREADS = 32
 
 
 class _Refusal(Exception):
@@ -55,8 +56,13 @@ def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = 
 
 
 def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
-               max_body: int = DEFAULT_MAX_BODY, timeout: float = DEFAULT_TIMEOUT) -> Any:
-    """A Starlette application serving `dispatcher`'s actions."""
+               max_body: int = DEFAULT_MAX_BODY, timeout: float = DEFAULT_TIMEOUT,
+               threads: int = DEFAULT_THREADS) -> Any:
+    """A Starlette application serving `dispatcher`'s actions; synchronous actions run in a
+    pool of `threads` worker threads."""
+    import contextlib
+    from concurrent.futures import ThreadPoolExecutor
+
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
@@ -126,7 +132,17 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
     async def health(request: Any) -> Response:
         return JSONResponse({"status": "ok", "actions": len(dispatcher.names())})
 
-    return Starlette(routes=[
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any):
+        # Most synchronous actions wait on I/O: the default pool (CPUs + 4) is too small.
+        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
+        asyncio.get_running_loop().set_default_executor(pool)
+        try:
+            yield
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    return Starlette(lifespan=lifespan, routes=[
         Route(RUN_PATH, run, methods=["POST"]),
         Route(LIST_PATH, list_actions, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),

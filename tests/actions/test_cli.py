@@ -11,10 +11,11 @@ from rails.cli import build_parser
 def test_sub_command_is_registered_with_its_options():
     args = build_parser().parse_args([
         "actions-server", "--config", "a", "--config", "b", "--module", "pkg.actions",
-        "--port", "9000", "--token", "t", "--max-body", "10", "--timeout", "2.5"])
+        "--port", "9000", "--token", "t", "--max-body", "10", "--timeout", "2.5",
+        "--threads", "4"])
     assert args.config == ["a", "b"] and args.module == ["pkg.actions"]
     assert (args.host, args.port, args.token) == ("127.0.0.1", 9000, "t")
-    assert (args.max_body, args.timeout) == (10, 2.5)
+    assert (args.max_body, args.timeout, args.threads) == (10, 2.5, 4)
     assert callable(args.func)
 
 
@@ -27,6 +28,11 @@ def test_missing_config_folder(tmp_path):
     result = run_cli("--config", str(tmp_path / "nowhere"))
     assert result.returncode == 2
     assert f"config folder not found: {tmp_path / 'nowhere'}" in result.stderr
+
+
+def test_limits_must_be_positive(tmp_path):
+    result = run_cli("--config", str(tmp_path), "--threads", "0")
+    assert result.returncode == 2 and "must be positive" in result.stderr
 
 
 def test_broken_actions_stop_the_start_with_the_cause(tmp_path):
