@@ -114,6 +114,8 @@ def resolve_import_path(import_path: str, base_dir: str) -> str:
     """An import path as given (absolute or relative to the working directory, as the
     reference does), else relative to the importing config folder, else in a COLANGPATH
     directory, with or without a `.co` suffix."""
+    if not import_path.strip():
+        raise ConfigError("an import path is empty", file=base_dir, key="import_paths")
     candidates = [import_path, os.path.join(base_dir, import_path)]
     for root in colang_path_dirs():
         candidates.append(os.path.join(root, import_path))

@@ -211,3 +211,9 @@ def test_non_utf8_file_is_named(write_config):
     with pytest.raises(ConfigError) as caught:
         RailsConfig.from_path(str(folder))
     assert caught.value.file.endswith("latin1.yml") and "UTF-8" in caught.value.message
+
+
+def test_empty_import_path_is_an_error_not_the_working_directory(write_config):
+    folder = write_config({"config.yml": "import_paths: ['']\n"})
+    with pytest.raises(ConfigError, match="an import path is empty"):
+        RailsConfig.from_path(str(folder))
