@@ -240,6 +240,10 @@ class LLMGenerationActions:
         the model's answer."""
         context = context or {}
         intent = _require_event(events, "BotIntent", "generate_bot_message")["intent"]
+        if not isinstance(intent, str):
+            raise ActionError(f"the bot intent {intent!r} is not a name; write `bot <name>` and "
+                              "define the message with `define bot <name>`",
+                              action_name="generate_bot_message")
         updates: dict[str, Any] = {}
         variants = (self.config.bot_messages or {}).get(intent)
         if variants:
