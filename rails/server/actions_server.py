@@ -86,37 +86,10 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
         try:
             authorize(request)
             name, params = _parse_run_request(await _read_body(request, max_body))
-            if not dispatcher.has(name):
-                raise _Refusal(404, "ActionNotFound",
-                               not_found_message(name, dispatcher.names(), " on this server"))
-            try:
-                outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
-            except asyncio.TimeoutError:
-                log.error("action '%s' timed out after %gs", name, timeout)
-                raise _Refusal(504, "ActionTimeout",
-                               f"action '{name}' did not finish within {timeout:g}s") from None
-            except Exception as error:  # LLMCallError propagates out of execute
-                outcome = None
-                raised = error
-            else:
-                raised = outcome.error
-            if outcome is None or not outcome.is_success:
-                if isinstance(raised, ActionNotFoundError):
-                    raise _Refusal(404, "ActionNotFound", str(raised))
-                log.error("action '%s' failed", name, exc_info=raised)
-                raise _Refusal(500, type(raised).__name__ if raised else "ActionFailed",
-                               str(raised) if raised else f"action '{name}' failed")
-            try:
-                content = json.dumps({"status": "success", "result": encode_result(outcome.raw)})
-            except (TypeError, ValueError) as error:
-                log.error("action '%s' returned a value JSON cannot encode", name,
-                          exc_info=error)
-                raise _Refusal(500, "ResultNotSerializable",
-                               f"action '{name}' returned a value that cannot be sent as JSON "
-                               f"({type(outcome.return_value).__name__}): {error}") from None
-            return Response(content, media_type="application/json")
+            content = await _run_action(dispatcher, name, params, timeout)
         except _Refusal as refusal:
             return failure(refusal)
+        return Response(content, media_type="application/json")
 
     async def list_actions(request: Any) -> Response:
         try:
@@ -147,6 +120,37 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
         Route(LIST_PATH, list_actions, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
     ])
+
+
+async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
+                      timeout: float) -> str:
+    """The success body for running `name`, or a `_Refusal` saying why there is none."""
+    if not dispatcher.has(name):
+        raise _Refusal(404, "ActionNotFound",
+                       not_found_message(name, dispatcher.names(), " on this server"))
+    try:
+        outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
+        raised = outcome.error
+    except asyncio.TimeoutError:
+        log.error("action '%s' timed out after %gs", name, timeout)
+        raise _Refusal(504, "ActionTimeout",
+                       f"action '{name}' did not finish within {timeout:g}s") from None
+    except Exception as error:  # LLMCallError propagates out of execute
+        outcome, raised = None, error
+    if outcome is None or not outcome.is_success:
+        if isinstance(raised, ActionNotFoundError):
+            raise _Refusal(404, "ActionNotFound", str(raised))
+        # The traceback stays here, in the server's log; the client gets type and message.
+        log.error("action '%s' failed", name, exc_info=raised)
+        raise _Refusal(500, type(raised).__name__ if raised else "ActionFailed",
+                       str(raised) if raised else f"action '{name}' failed")
+    try:
+        return json.dumps({"status": "success", "result": encode_result(outcome.raw)})
+    except (TypeError, ValueError) as error:
+        log.error("action '%s' returned a value JSON cannot encode", name, exc_info=error)
+        raise _Refusal(500, "ResultNotSerializable",
+                       f"action '{name}' returned a value that cannot be sent as JSON "
+                       f"({type(outcome.return_value).__name__}): {error}") from None
 
 
 async def _read_body(request: Any, limit: int) -> bytes:
