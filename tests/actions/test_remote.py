@@ -326,3 +326,21 @@ async def test_reference_wire_format_is_understood(tiny_server, respond):
     assert await client.run("echo", {"value": "$x", "n": [1, 2]}) == "42"
     assert json.loads(server.requests[0]) == {"action_name": "echo",
                                              "action_parameters": {"value": "$x", "n": [1, 2]}}
+
+
+async def test_chains_and_system_actions_stay_local(unused_port):
+    class LocalChain:
+        input_keys, output_keys = ["q"], ["a"]
+
+        async def ainvoke(self, inputs):
+            return {"a": inputs["q"] * 2}
+
+    dispatcher = local_with(local_system)
+    dispatcher.register_action(LocalChain(), name="chain")
+    # Nothing listens there: anything sent remotely would fail.
+    client = RemoteActionsClient(f"http://127.0.0.1:{unused_port}", retries=0)
+    chain = await dispatcher.execute("chain", {"q": "ab"}, context={}, remote=client)
+    assert (chain.status, chain.return_value, chain.remote) == ("success", "abab", False)
+    system = await dispatcher.execute("local_system", {"value": 1}, context={"who": "me"},
+                                      remote=client)
+    assert system.return_value == "system:1:me"
