@@ -11,33 +11,29 @@ from __future__ import annotations
 import logging
 import random
 import re
-import uuid
 from ast import literal_eval
-from contextvars import ContextVar
 from typing import Any, Callable, Optional, Sequence
 
 from rails.actions import ActionResult, action
 from rails.errors import ActionError
 from rails.events import new_event_dict
 from rails.llm.call import llm_call, streaming_handler
+from rails.llm.completions import (EMPTY_MESSAGE, UNKNOWN_INTENT, bot_intent_from_line,
+                                   multi_step_event, parse_intent_steps_message)
 from rails.llm.history import last_event_of, retrieved_chunks_for_turn
 from rails.llm.indexes import GenerationIndexes
 from rails.llm.message_render import MessageRenderer
+from rails.llm.passthrough import passthrough_prompt, split_passthrough
+from rails.llm.single_call import single_call_examples
 from rails.llm.stream_filter import MessageTokenFilter
 from rails.llm.text import (clean_utterance, first_nonempty_line, multiline_response,
-                            strip_quotes, top_nonempty_lines)
+                            strip_quotes)
 from rails.llm.types import Task
 
 log = logging.getLogger("rails.llm")
 
-# The raw request of the current turn (the prompt string or the messages list); LLMRails sets
-# it so passthrough mode can forward exactly what the caller sent.
-raw_llm_request: ContextVar[Any] = ContextVar("rails_raw_llm_request", default=None)
-
 # Similarity an example needs to decide the intent when there is no model to ask.
 OFFLINE_INTENT_THRESHOLD = 0.3
-UNKNOWN_INTENT = "unknown message"
-EMPTY_MESSAGE = "I'm not sure what to say."
 _ELLIPSIS_ASSIGNMENT = re.compile(r"=\s+\.\.\.")
 
 
@@ -179,13 +175,13 @@ class LLMGenerationActions:
         llm_params = self._request_llm_params(context)
         if self.config.passthrough:
             if self.passthrough_fn is not None:
-                text, extra = _split_passthrough(
+                text, extra = split_passthrough(
                     await self.passthrough_fn(context=context, events=events))
                 out.append(new_event_dict("ContextUpdate", data={"passthrough_output": extra}))
             else:
                 self._require(llm, "passthrough mode sends the user's message to the model",
                               "register a passthrough function", "generate_user_intent")
-                text = await self._call(llm, _passthrough_prompt(event["text"]), Task.GENERAL,
+                text = await self._call(llm, passthrough_prompt(event["text"]), Task.GENERAL,
                                         llm_params=llm_params)
         else:
             self._require(llm, "with no `define user` examples every answer comes from the "
@@ -227,7 +223,7 @@ class LLMGenerationActions:
                                   temperature=self._deterministic())
         output = self._parse(Task.GENERATE_NEXT_STEPS, output)
         if getattr(self.config, "enable_multi_step_generation", False):
-            return _multi_step_result(output)
+            return ActionResult(events=[multi_step_event(output)])
         return ActionResult(events=[new_event_dict("BotIntent",
                                                    intent=bot_intent_from_line(output))])
 
@@ -282,7 +278,7 @@ class LLMGenerationActions:
         llm_params = self._request_llm_params(context)
         if self.config.passthrough:
             if self.passthrough_fn is not None:
-                text, extra = _split_passthrough(
+                text, extra = split_passthrough(
                     await self.passthrough_fn(context=context, events=events))
                 return text, None, extra
             self._require(llm, "passthrough mode sends the user's message to the model",
@@ -371,7 +367,7 @@ class LLMGenerationActions:
         self._require(llm, "single-call mode asks the model for intent and answer at once",
                       "disable rails.dialog.single_call", "generate_intent_steps_message")
 
-        examples, potential = await self._single_call_examples(event["text"])
+        examples, potential = await single_call_examples(self.indexes, event["text"])
         chunks = "\n".join(await self._kb_chunks(self._kb(kb), event["text"])).strip()
         prompt = self.llm_task_manager.render_task_prompt(
             Task.GENERATE_INTENT_STEPS_MESSAGE, events=events,
@@ -386,41 +382,6 @@ class LLMGenerationActions:
                 "bot_message_event": new_event_dict("BotMessage", text=message)}
         return ActionResult(events=[new_event_dict("UserIntent", intent=user_intent,
                                                    additional_info=info)])
-
-    async def _single_call_examples(self, text: str) -> tuple[list[str], list[str]]:
-        """Few-shot blocks `user "x"\\n  intent\\n<flow continuation>\\n  "bot text"`, best
-        first, for intents that have a flow."""
-        index = self.indexes.user_messages
-        hits = await index.search(text, max_results=10) if index is not None else []
-        potential: list[str] = []
-        for hit in hits:
-            if hit.meta["intent"] not in potential:
-                potential.append(hit.meta["intent"])
-        flows = {intent: await self.indexes.search_flows(intent, 2) for intent in potential}
-        examples: list[str] = []
-        for hit in hits:
-            if len(examples) >= 5:
-                break
-            intent = hit.meta["intent"]
-            continuation = next((source.split("\n", 1)[1] for source in flows.get(intent, [])
-                                 if "\n" in source and source.split("\n", 1)[0][5:] == intent),
-                                None)
-            if continuation is None:
-                continue
-            example = f'user "{hit.text}"\n  {intent}\n{continuation}\n'
-            last_line = continuation.rsplit("\n", 1)[-1]
-            if last_line.startswith("bot "):
-                example += await self._example_bot_text(last_line[4:])
-            examples.append(example + "\n")
-        return examples, potential
-
-    async def _example_bot_text(self, bot_intent: str) -> str:
-        index = self.indexes.bot_messages
-        if index is not None:
-            for hit in await index.search(bot_intent, max_results=1):
-                if hit.text == bot_intent:
-                    return f'  "{hit.meta["text"]}"\n'
-        return f"  # On the next line write a bot message for {bot_intent}\n"
 
     # -- retrieval -------------------------------------------------------------------------
 
@@ -469,85 +430,3 @@ def _chunk_body(chunk: Any) -> str:
         return chunk.get("body", chunk.get("text", ""))
     meta = getattr(chunk, "meta", None) or {}
     return meta.get("body", getattr(chunk, "text", ""))
-
-
-def _split_passthrough(output: Any) -> tuple[Any, Any]:
-    if isinstance(output, (tuple, list)):
-        return output[0], output[1] if len(output) > 1 else None
-    return output, None
-
-
-def _passthrough_prompt(user_text: str) -> Any:
-    """The caller's own request, with the last user message replaced by the (possibly
-    rewritten by input rails) current text."""
-    raw = raw_llm_request.get()
-    if raw is None or isinstance(raw, str):
-        return user_text
-    if isinstance(raw, list):
-        messages = [dict(message) for message in raw]
-        if messages and messages[-1].get("role") == "user":
-            messages[-1]["content"] = user_text
-        return [m for m in messages if (m.get("role") or m.get("type")) != "context"]
-    raise ActionError(f"unsupported raw request type {type(raw).__name__} for passthrough",
-                      action_name="generate_user_intent")
-
-
-def bot_intent_from_line(output: str) -> str:
-    """The bot intent on the first non-empty line (`bot <intent>`), cut before a quote or a
-    comma the model may have added; `general response` when the line is something else."""
-    line = first_nonempty_line(output)
-    if not line or not line.startswith("bot "):
-        return "general response"
-    intent = line[4:]
-    if '"' in intent:
-        intent = intent.split('"')[0].strip()
-    if "," in intent:
-        intent = intent.split(",")[0].strip()
-    return intent
-
-
-def parse_intent_steps_message(output: str) -> tuple[str, str, str]:
-    """(user intent, bot intent, bot message) from a single-call completion."""
-    lines = top_nonempty_lines(output, 2)
-    user_intent = lines[0] if lines else None
-    bot_intent = lines[1] if len(lines) > 1 else None
-    message = None
-    if bot_intent:
-        position = output.find(bot_intent)
-        if position != -1:
-            message = strip_quotes(multiline_response(output[position + len(bot_intent):]))
-            if not message.strip():
-                message = None
-    if user_intent:
-        for prefix in ("user ", "User intent: "):
-            if user_intent.startswith(prefix):
-                user_intent = user_intent[len(prefix):]
-                break
-    else:
-        user_intent = UNKNOWN_INTENT
-    if bot_intent and bot_intent.startswith("bot "):
-        bot_intent = bot_intent[4:]
-    elif bot_intent and bot_intent.startswith("Bot intent: "):
-        bot_intent = bot_intent[12:]
-    else:
-        bot_intent = "general response"
-    return user_intent, bot_intent, message or EMPTY_MESSAGE
-
-
-def _multi_step_result(output: str) -> ActionResult:
-    """The completion as the body of a new flow, shortened from the end until it parses."""
-    from rails.lang import parse
-
-    lines = output.split("\n")
-    while lines and "\n".join(lines).strip():
-        body = "\n".join(lines)
-        wrapped = "define flow dynamic_steps\n" + "\n".join("  " + line for line in lines)
-        try:
-            document = parse(wrapped, "dynamic.co")
-            if document.flows:
-                return ActionResult(events=[new_event_dict(
-                    "start_flow", flow_id=str(uuid.uuid4()), flow_body=body)])
-        except Exception as error:  # any parse failure: try a shorter body
-            log.info("generated steps do not parse (%s); dropping the last line", error)
-        lines = lines[:-1]
-    return ActionResult(events=[new_event_dict("BotIntent", intent="general response")])

@@ -4,7 +4,7 @@ non-system flow's source)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 
 def flow_source(flow: dict) -> str:

@@ -5,7 +5,8 @@ import pytest
 
 from rails.errors import ActionError
 from rails.llm.call import streaming_handler
-from rails.llm.generation import (LLMGenerationActions, ModelRequiredError, raw_llm_request)
+from rails.llm.generation import LLMGenerationActions, ModelRequiredError
+from rails.llm.passthrough import raw_llm_request
 from rails.testing import FakeLLM
 
 STORE = """
