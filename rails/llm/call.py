@@ -207,7 +207,7 @@ async def _langchain_stream(llm, model_input, stop, kwargs, handler, is_chat) ->
     usage = None
     async for chunk in llm.astream(model_input, stop=stop, **kwargs):
         if is_chat:
-            text = chunk.content if isinstance(chunk.content, str) else ""
+            text = _chunk_text(chunk.content)
             usage = getattr(chunk, "usage_metadata", None) or usage
         else:
             text = chunk if isinstance(chunk, str) else str(chunk)
@@ -220,6 +220,18 @@ async def _langchain_stream(llm, model_input, stop, kwargs, handler, is_chat) ->
         completion.completion_tokens = usage.get("output_tokens")
         completion.total_tokens = usage.get("total_tokens")
     return completion
+
+
+def _chunk_text(content: Any) -> str:
+    """Text of a chat chunk: a string, or the text parts of a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part if isinstance(part, str) else str(part.get("text", ""))
+                       for part in content
+                       if isinstance(part, str) or (isinstance(part, dict)
+                                                    and part.get("type") == "text"))
+    return ""
 
 
 def langchain_error(llm: Any, error: BaseException) -> LLMCallError:
