@@ -45,25 +45,22 @@ def _copy_flow(flow: dict) -> dict:
 
 
 def _warn_about_duplicates(documents: Sequence[Any], files: Sequence[str]) -> None:
-    first_file: dict[tuple[str, str], str] = {}
-    last_file: dict[tuple[str, str], str] = {}
+    defined_in: dict[tuple[str, str], list[str]] = {}
     for document, file in zip(documents, files):
         names = [("user", name) for name in document.user_messages]
         names += [("bot", name) for name in document.bot_messages]
         names += [("flow", flow["id"]) for flow in document.flows if flow.get("id")]
         for key in dict.fromkeys(names):
-            if key in first_file and last_file[key] != file:
-                _warn(key, first_file[key], file)
-            first_file.setdefault(key, file)
-            last_file[key] = file
-
-
-def _warn(key: tuple[str, str], earlier: str, later: str) -> None:
-    kind, name = key
-    if kind == "flow":
-        log.warning("flow '%s' is defined in both %s and %s; the definition in %s is used "
-                    "(for flows, the file found last wins)", name, earlier, later, later)
-    else:
-        log.warning("'define %s %s' appears in both %s and %s; the definition in %s is used "
-                    "(for messages, the file found first wins)", kind, name, earlier, later,
-                    earlier)
+            where = defined_in.setdefault(key, [])
+            if file not in where:
+                where.append(file)
+    for (kind, name), where in defined_in.items():
+        if len(where) < 2:
+            continue
+        listed = ", ".join(where)
+        if kind == "flow":
+            log.warning("flow '%s' is defined in %s; the definition in %s is used (for flows, "
+                        "the file found last wins)", name, listed, where[-1])
+        else:
+            log.warning("'define %s %s' appears in %s; the definition in %s is used (for "
+                        "messages, the file found first wins)", kind, name, listed, where[0])
