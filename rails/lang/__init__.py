@@ -9,6 +9,8 @@ Statement syntax lives in `grammar/colang.lark` (parsed with lark, LALR); see
 """
 from __future__ import annotations
 
+import marshal
+
 from rails.lang.coyml import compile_coyml_flow
 from rails.lang.document import ColangDocument
 from rails.lang.expressions import Expression, ExpressionError, compile_expression
@@ -16,7 +18,9 @@ from rails.lang.expressions import Expression, ExpressionError, compile_expressi
 __all__ = ["parse", "compile_expression", "compile_coyml_flow", "ColangDocument",
            "Expression", "ExpressionError", "clear_cache"]
 
-_documents: dict[tuple, ColangDocument] = {}
+# (path, text) -> the document's data, marshalled: unmarshalling hands every caller its own
+# copy (callers may mutate flows) at C speed.
+_documents: dict[tuple, bytes] = {}
 _DOCUMENT_CACHE_LIMIT = 512
 
 
@@ -28,19 +32,23 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
     """
     key = (path, text)
     found = _documents.get(key)
-    if found is None:
-        from rails.lang.parser import parse_document
+    if found is not None:
+        return ColangDocument(*marshal.loads(found))
+    from rails.lang.parser import parse_document
 
-        found = parse_document(text, path)
-        if len(_documents) >= _DOCUMENT_CACHE_LIMIT:
-            _documents.clear()
-        _documents[key] = found
-    return found.copy()
+    document = parse_document(text, path)
+    if len(_documents) >= _DOCUMENT_CACHE_LIMIT:
+        _documents.clear()
+    _documents[key] = marshal.dumps((document.flows, document.user_messages,
+                                     document.bot_messages, document.imports))
+    return document
 
 
 def clear_cache() -> None:
     """Forgets parsed documents and memoized lines (benchmarks use it)."""
+    from rails.lang import shapes
     from rails.lang.grammar import clear_cache as clear_lines
 
     _documents.clear()
     clear_lines()
+    shapes.clear()

@@ -35,7 +35,26 @@ def grammar_path() -> Path:
     raise FileNotFoundError(f"colang.lark not found in {installed} or {source}")
 
 
+def _cache_file() -> str | bool:
+    """Where lark keeps the compiled parse tables between processes (a per-user directory,
+    not the shared temp dir: the cache is a pickle). False when no such directory exists."""
+    import os
+
+    base = os.environ.get("DIALOG_RAILS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "dialog-rails")
+    try:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(base, os.W_OK):
+        return False
+    return os.path.join(base, "colang-grammar.lark-cache")
+
+
 def get_parser() -> Any:
+    """The lark parser, built once per process; lark checks the cached tables against a hash
+    of the grammar and options and rebuilds them when the grammar changed."""
     global _parser
     if _parser is None:
         with _lock:
@@ -45,7 +64,7 @@ def get_parser() -> Any:
                 _parser = Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
                                lexer="contextual", start=_START_RULES,
                                transformer=LineTransformer(), maybe_placeholders=True,
-                               propagate_positions=False)
+                               propagate_positions=False, cache=_cache_file())
     return _parser
 
 

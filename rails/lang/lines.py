@@ -7,7 +7,7 @@ its last physical line, its indentation (leading spaces) and the comment attache
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rails.errors import ColangSyntaxError
 
@@ -49,6 +49,7 @@ def _closes_after_comment(stripped: str) -> bool:
 def logical_lines(content: str, path: str | None = None) -> list[Line]:
     raw_lines = content.split("\n")
     lines: list[Line] = []
+    append = lines.append
     comment: str | None = None
     in_docstring = False
     count = len(raw_lines)
@@ -60,50 +61,30 @@ def logical_lines(content: str, path: str | None = None) -> list[Line]:
             i += 1
             continue
         first = stripped[0]
-        # 1. A line opening a double-quoted string that does not close on it.
-        if (first == '"' and not stripped.startswith('"""') and not stripped.endswith('"')
-                and not in_docstring and not _closes_after_comment(stripped)):
-            start = i
-            parts = [stripped]
-            i += 1
-            while i < count:
-                part = raw_lines[i].strip()
-                parts.append(part)
-                if part.endswith('"'):
-                    break
-                i += 1
-            else:
-                raise ColangSyntaxError(
-                    "unterminated string", file=path, line=start + 1,
-                    column=_indent_of(raw) + 1, line_text=stripped,
-                    hint='close the string with `"` (strings may span lines, but must end)')
-            swallowed = [p for p in parts[1:] if p.split(" ", 1)[0] in _STATEMENT_WORDS]
-            if swallowed:
-                log.warning("%s:%d: the multi-line string starting here also contains the "
-                            "line %r; is a closing quote missing?", path or "<string>",
-                            start + 1, swallowed[0])
-            lines.append(Line("\n".join(parts), i + 1, _indent_of(raw), comment))
-            comment = None
-            i += 1
-            continue
-        # 2. Whole-line comments accumulate into the pending comment.
-        if first == "#":
+        if first == '"' and not in_docstring:
+            # 1. A line opening a double-quoted string that does not close on it.
+            if (not stripped.startswith('"""') and not stripped.endswith('"')
+                    and not _closes_after_comment(stripped)):
+                i = _multiline_string(raw_lines, i, stripped, comment, append, path)
+                comment = None
+                continue
+        elif first == "#":
+            # 2. Whole-line comments accumulate into the pending comment.
             text = stripped[1:].strip()
             comment = text if comment is None else comment + "\n" + text
             i += 1
             continue
-        stripped = strip_trailing_comment(stripped)
-        # 5. Doc strings become the pending comment, like `#` comments.
-        if not in_docstring and stripped.startswith('"""'):
-            if stripped == '"""' or not stripped.endswith('"""'):
-                in_docstring = True
-                comment = stripped[3:]
-            else:
-                comment = stripped[3:-3]
-            i += 1
-            continue
-        if in_docstring:
-            if stripped.endswith('"""'):
+        if "#" in stripped:
+            stripped = strip_trailing_comment(stripped)
+        if first == '"' and stripped.startswith('"""') or in_docstring:
+            # 5. Doc strings become the pending comment, like `#` comments.
+            if not in_docstring:
+                if stripped == '"""' or not stripped.endswith('"""'):
+                    in_docstring = True
+                    comment = stripped[3:]
+                else:
+                    comment = stripped[3:-3]
+            elif stripped.endswith('"""'):
                 comment += "\n" + stripped[:-3]
                 in_docstring = False
             else:
@@ -113,26 +94,55 @@ def logical_lines(content: str, path: str | None = None) -> list[Line]:
         if not stripped:
             i += 1
             continue
-        indentation = _indent_of(raw)
-        if "\t" in raw[:len(raw) - len(raw.lstrip())]:
+        indentation = len(raw) - len(raw.lstrip(" "))
+        if raw[indentation] != first and "\t" in raw[:len(raw) - len(raw.lstrip())]:
             raise ColangSyntaxError(
-                "tab in indentation", file=path, line=i + 1, column=1, line_text=raw.rstrip(),
+                "tab in indentation", file=path, line=i + 1, column=indentation + 1,
+                line_text=raw.rstrip(),
                 hint="indent with spaces only (Colang measures indentation in spaces)")
         # 6. Explicit continuation: a trailing `\` or ` or` joins the next physical line.
-        text = stripped
-        while (text.endswith("\\") or text.endswith(" or")) and i < count - 1:
-            i += 1
-            if text.endswith("\\"):
-                text = text[:-1]
-            if not text.endswith(" "):
-                text += " "
-            text += strip_trailing_comment(raw_lines[i].strip())
-        lines.append(Line(text, i + 1, indentation, comment))
+        last = stripped[-1]
+        if last == "\\" or (last == "r" and stripped.endswith(" or")):
+            text = stripped
+            while (text.endswith("\\") or text.endswith(" or")) and i < count - 1:
+                i += 1
+                if text.endswith("\\"):
+                    text = text[:-1]
+                if not text.endswith(" "):
+                    text += " "
+                text += strip_trailing_comment(raw_lines[i].strip())
+            stripped = text
+        append(Line(stripped, i + 1, indentation, comment))
         comment = None
         i += 1
     if in_docstring:
         log.warning('%s: a doc string (""") is never closed', path or "<string>")
     return lines
+
+
+def _multiline_string(raw_lines: list[str], start: int, stripped: str, comment: str | None,
+                      append: Any, path: str | None) -> int:
+    """Joins the lines of a multi-line string; returns the index after its last line."""
+    raw = raw_lines[start]
+    parts = [stripped]
+    i = start + 1
+    while i < len(raw_lines):
+        part = raw_lines[i].strip()
+        parts.append(part)
+        if part.endswith('"'):
+            break
+        i += 1
+    else:
+        raise ColangSyntaxError(
+            "unterminated string", file=path, line=start + 1, column=_indent_of(raw) + 1,
+            line_text=stripped,
+            hint='close the string with `"` (strings may span lines, but must end)')
+    swallowed = [p for p in parts[1:] if p.split(" ", 1)[0] in _STATEMENT_WORDS]
+    if swallowed:
+        log.warning("%s:%d: the multi-line string starting here also contains the line %r; "
+                    "is a closing quote missing?", path or "<string>", start + 1, swallowed[0])
+    append(Line("\n".join(parts), i + 1, _indent_of(raw), comment))
+    return i + 1
 
 
 def _indent_of(raw: str) -> int:

@@ -27,9 +27,9 @@ _PATTERN_HEADS = frozenset(("user", "bot", "when", "else"))
 
 def collapse_spaces(text: str) -> str:
     """Runs of spaces outside double-quoted strings become one space; the ends are trimmed."""
+    if "  " not in text:
+        return text.strip(" ")
     if '"' not in text:
-        if "  " not in text:
-            return text.strip(" ")
         return " ".join(part for part in text.split(" ") if part)
     out: list[str] = []
     in_string = False

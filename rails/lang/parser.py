@@ -19,6 +19,7 @@ from rails.lang.document import ColangDocument, copy_value
 from rails.lang.grammar import LineSyntaxError, parse_line
 from rails.lang.lines import Line, anonymous_flow_hash, logical_lines
 from rails.lang.normalize import main_token, normalize
+from rails.lang.shapes import parse_statement
 from rails.lang.statements import Statement
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class DocumentParser:
         self.lines: list[Line] = logical_lines(text, path)
         self.doc = ColangDocument()
         self.flow_ids: dict[str, int] = {}
+        self._content: list[str] | None = None
 
     # ------------------------------------------------------------------ plumbing
     def error(self, line: Line, message: str, hint: str | None = None,
@@ -100,8 +102,10 @@ class DocumentParser:
     def statement(self, index: int, text: str, start: str = "statement") -> Any:
         line = self.lines[index]
         try:
-            if start == "statement" and text.startswith("bot ") and '"' in text:
-                return _with_strings(text, lambda canonical: parse_line(canonical, start))
+            if start == "statement":
+                if text.startswith("bot ") and '"' in text:
+                    return _with_strings(text, parse_statement)
+                return parse_statement(text)
             return parse_line(text, start)
         except LineSyntaxError as error:
             same = text == line.text.strip()
@@ -199,7 +203,9 @@ class DocumentParser:
         elements = compile_body(nodes, self.goto_error)
         source_code = None
         if context.source_lines:
-            content = self.text.split("\n")
+            if self._content is None:
+                self._content = self.text.split("\n")
+            content = self._content
             chunk = content[min(context.source_lines) - 1:max(context.source_lines)]
             source_code = textwrap.dedent("\n".join(c for c in chunk if c.strip()))
         self.doc.flows.append({"id": flow_id, "elements": elements, "source_code": source_code,
@@ -435,7 +441,10 @@ class DocumentParser:
                 if part.type == "STRING":
                     content = str(part)[1:-1]
                     if user:
-                        content = _LINK.sub(r"{\2}", _USER_PARAM.sub(r"{\1}", content))
+                        if "$" in content:
+                            content = _USER_PARAM.sub(r"{\1}", content)
+                        if "](" in content:
+                            content = _LINK.sub(r"{\2}", content)
                     parts.append(content)
                 else:
                     ref = str(part).strip()

@@ -1,0 +1,90 @@
+"""Memoizing statement lines by shape: `user ask about refunds` and `user greet the bot` are
+parsed by lark once as `user _ꙮ1 _ꙮ2 _ꙮ3` / `user _ꙮ1 _ꙮ2 _ꙮ3` ... and the words put back.
+
+Lark stays the parser of record: it parses every shape, and the structure it finds depends only
+on keywords and punctuation, which are kept. Only plain words (letters, digits after the first
+character, `_`) that are not words of the grammar are replaced, by placeholders that are word
+characters themselves (so look-aheads like `with \\w+=` see a word where there was one).
+A line whose shape does not parse is parsed as it is, so error messages are never about shapes.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rails.lang.grammar import LineSyntaxError, grammar_path, parse_line
+from rails.lang.statements import Statement
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*$")
+_PLACEHOLDER = re.compile(r"_\ua66e(\d+)")
+# Statements whose lines contain no expression (placeholders are not valid in expressions).
+_SHAPED = frozenset(("user", "bot", "define", "when", "else", "do", "event", "run", "label",
+                     "checkpoint", "goto"))
+_keywords: frozenset | None = None
+_exact: dict[str, Statement] = {}
+_EXACT_LIMIT = 50_000
+
+
+def keywords() -> frozenset:
+    """Every word of the grammar file outside comments: keywords, and words inside terminal
+    regexes (`with`, `for`, `as`, modifiers...). A superset is safe; it only shares less."""
+    global _keywords
+    if _keywords is None:
+        words: set[str] = set()
+        for line in grammar_path().read_text(encoding="utf-8").splitlines():
+            code = line.split("//", 1)[0]
+            words.update(re.findall(r"[A-Za-z][A-Za-z-]*", code))
+        _keywords = frozenset(words)
+    return _keywords
+
+
+def parse_statement(text: str) -> Statement:
+    """Like `parse_line(text, "statement")`, memoized by exact text and by shape."""
+    found = _exact.get(text)
+    if found is not None:
+        return found
+    words = text.split(" ")
+    first = words[0]
+    if first not in _SHAPED or '"' in text or (first == "else" and words[1:2] == ["if"]) \
+            or (first == "do" and "$" in text):
+        return parse_line(text, "statement")
+    keep = keywords()
+    originals: list[str] = []
+    shaped: list[str] = []
+    for index, word in enumerate(words):
+        if index and word not in keep and _PLAIN.match(word):
+            shaped.append(f"_\ua66e{len(originals)}")
+            originals.append(word)
+        else:
+            shaped.append(word)
+    if not originals:
+        return parse_line(text, "statement")
+    try:
+        template = parse_line(" ".join(shaped), "statement")
+    except LineSyntaxError:
+        return parse_line(text, "statement")
+    statement = _restore(template, originals)
+    if len(_exact) >= _EXACT_LIMIT:
+        _exact.clear()
+    _exact[text] = statement
+    return statement
+
+
+def clear() -> None:
+    _exact.clear()
+
+
+def _restore(value: Any, originals: list[str]) -> Any:
+    kind = type(value)
+    if kind is str:
+        if "\ua66e" not in value:
+            return value
+        return _PLACEHOLDER.sub(lambda match: originals[int(match.group(1))], value)
+    if kind is dict:
+        return {_restore(k, originals): _restore(v, originals) for k, v in value.items()}
+    if kind is list:
+        return [_restore(item, originals) for item in value]
+    if kind is Statement:
+        fields = {k: _restore(v, originals) for k, v in value.__dict__.items() if k != "kind"}
+        return Statement(value.kind, **fields)
+    return value
