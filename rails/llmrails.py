@@ -32,8 +32,8 @@ class LLMRails:
 
         self.config = config
         self.verbose = verbose
-        self.explain_info: ExplainInfo | None = None
-        self._history: OrderedDict[str, tuple[list[dict], DialogState]] = OrderedDict()
+        self._last_turn: tuple | None = None
+        self._history: OrderedDict[tuple, tuple[list[dict], DialogState]] = OrderedDict()
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
         self._ready: asyncio.Future | None = None
@@ -109,34 +109,25 @@ class LLMRails:
         try:
             if options is not None and options.raise_errors:
                 runtime.propagate_errors = True
-            new_events, dialog_state = await runtime.generate_events(
-                events, dialog_state, turn_log)
+            new_events, dialog_state = await runtime.run(events, dialog_state, turn_log)
         finally:
             runtime.propagate_errors = previous_propagate
             current_call_log.reset(token)
 
         new_message = response_from_events(new_events)
-        all_events = events + new_events
+        all_events = events  # extended in place by the runtime
         if state is None:
             self._remember(history_key(messages + [new_message]), all_events, dialog_state)
         else:
             self._remember_state(all_events, dialog_state)
-
-        from rails.llm.history import get_colang_history
-
-        colang_history = get_colang_history(all_events)
-        self.explain_info = ExplainInfo(
-            llm_calls=[to_llm_call_info(call) for call in call_log.calls],
-            colang_history=colang_history,
-            errors=[error_info(error) for error in turn_log.errors])
+        self._last_turn = (all_events, call_log.calls, turn_log.errors)
         if self.verbose:
             log.info("turn took %.1f ms, %d LLM call(s)", (time.time() - started) * 1000,
                      len(call_log.calls))
         if not structured:
             return new_message["content"] if prompt is not None else new_message
         return self._structured_response(prompt, options, new_message, new_events,
-                                         all_events, dialog_state, turn_log, colang_history,
-                                         state is not None)
+                                         all_events, dialog_state, turn_log, state is not None)
 
     def generate(self, prompt: Optional[str] = None, messages: Optional[list[dict]] = None,
                  options: Union[dict, GenerationOptions, None] = None,
@@ -160,8 +151,7 @@ class LLMRails:
         finally:
             current_call_log.reset(token)
         self._remember_state(events + new_events, state)
-        self.explain_info = ExplainInfo(
-            llm_calls=[to_llm_call_info(call) for call in call_log.calls])
+        self._last_turn = (events + new_events, call_log.calls, [])
         return new_events
 
     def generate_events(self, events: list[dict]) -> list[dict]:
@@ -177,8 +167,21 @@ class LLMRails:
         return stream_turn(self, prompt=prompt, messages=messages, options=options)
 
     def explain(self) -> ExplainInfo:
-        """The LLM calls and the Colang history of the last turn."""
-        return self.explain_info or ExplainInfo()
+        """The LLM calls, the Colang history and any errors of the last turn (built on request,
+        so turns do not pay for it)."""
+        if self._last_turn is None:
+            return ExplainInfo()
+        from rails.llm.history import get_colang_history
+
+        events, calls, errors = self._last_turn
+        return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls],
+                           colang_history=get_colang_history(events),
+                           errors=[error_info(error) for error in errors])
+
+    @property
+    def explain_info(self) -> ExplainInfo | None:
+        """NeMo's attribute for the last turn's information (None before the first turn)."""
+        return None if self._last_turn is None else self.explain()
 
     # -- registration ----------------------------------------------------------------------
 
@@ -223,10 +226,11 @@ class LLMRails:
     def _events_from_cache(self, messages: list[dict]) -> tuple[list[dict], DialogState | None]:
         """Reuse the real events (and the flow state) of the longest conversation prefix seen
         before; only the new messages are turned into events."""
+        key = history_key(messages)
         for end in range(len(messages) - 1, 0, -1):
-            cached = self._history.get(history_key(messages[:end]))
+            cached = self._history.get(key[:end])
             if cached is not None:
-                self._history.move_to_end(history_key(messages[:end]))
+                self._history.move_to_end(key[:end])
                 events, state = cached
                 return events + events_for_messages(messages, end), state.snapshot()
         return events_for_messages(messages), None
@@ -249,7 +253,7 @@ class LLMRails:
                 return cached.snapshot()
         return None
 
-    def _remember(self, key: str, events: list[dict], state: DialogState) -> None:
+    def _remember(self, key: tuple, events: list[dict], state: DialogState) -> None:
         self._history[key] = (events, state)
         self._history.move_to_end(key)
         while len(self._history) > HISTORY_CACHE_SIZE:
@@ -266,7 +270,7 @@ class LLMRails:
     def _structured_response(self, prompt, options: GenerationOptions, new_message: dict,
                              new_events: list[dict], all_events: list[dict],
                              dialog_state: DialogState, turn_log: TurnLog,
-                             colang_history: str, with_state: bool) -> GenerationResponse:
+                             with_state: bool) -> GenerationResponse:
         response = GenerationResponse(
             response=new_message["content"] if prompt is not None else [new_message])
         if options.output_vars:
@@ -289,7 +293,9 @@ class LLMRails:
             if wanted.internal_events:
                 response.log.internal_events = new_events
             if wanted.colang_history:
-                response.log.colang_history = colang_history
+                from rails.llm.history import get_colang_history
+
+                response.log.colang_history = get_colang_history(all_events)
         if with_state:
             response.state = {"events": all_events}
         return response

@@ -58,12 +58,18 @@ def events_for_messages(messages: list[dict], start: int = 0) -> list[dict]:
     return events
 
 
-def history_key(messages: list[dict]) -> str:
-    """A key for a message prefix: roles and contents, unambiguous."""
+def history_key(messages: list[dict]) -> tuple:
+    """A hashable key for a message sequence; slicing it gives the key of a prefix."""
+    return tuple((message["role"], _content_key(message)) for message in messages)
+
+
+def _content_key(message: dict) -> str:
+    content = message.get("content", message.get("event"))
+    if isinstance(content, str):
+        return content
     import json
 
-    return json.dumps([[m.get("role"), m.get("content", m.get("event"))] for m in messages],
-                      sort_keys=True, default=str)
+    return json.dumps(content, sort_keys=True, default=str)
 
 
 def response_from_events(new_events: list[dict]) -> dict:

@@ -58,8 +58,13 @@ class Runtime:
         """Process `events` (the whole history) until the bot listens again.
 
         `state` must be the state returned for a prefix of `events` (or None: the history is
-        then folded from the start). Returns the new events and the updated state."""
-        events = list(events)
+        then folded from the start). Returns the new events and the updated state; `events`
+        itself is left as it was."""
+        return await self.run(list(events), state, turn_log)
+
+    async def run(self, events: list[dict], state: DialogState | None = None,
+                  turn_log: TurnLog | None = None) -> tuple[list[dict], DialogState]:
+        """`generate_events`, extending `events` in place (saves a copy of the history)."""
         state = state if state is not None else DialogState()
         turn_log = turn_log if turn_log is not None else TurnLog()
         if events:
