@@ -145,28 +145,52 @@ class LLMTaskManager:
                            events: Optional[list] = None,
                            force_string_to_message: bool = False) -> Prompt:
         """The prompt for `task`: a string for `content` prompts, a list of `{type, content}`
-        for `messages` prompts. While it exceeds the prompt's `max_length`, the oldest event is
-        dropped from the history and the prompt rendered again."""
+        for `messages` prompts. When it exceeds the prompt's `max_length`, the oldest events
+        are left out of the history: as few as possible for the prompt to fit."""
         prompt = self.get_prompt(task)
-        events = list(events) if events else events
-        while True:
-            if prompt.content is not None:
-                rendered: Prompt = self._render_string(prompt.content, context, events)
-                length = len(rendered)
-            else:
-                rendered = self._render_messages(prompt, context, events)
-                length = sum(len(m["content"]) + 1 for m in rendered)
-            if length <= prompt.max_length:
-                break
-            if not events:
-                raise PromptTooLongError(
-                    f"the prompt of task '{prompt.task}' is {length} characters, over its "
-                    f"max_length of {prompt.max_length}, even with no conversation history",
-                    key="prompts")
-            events = events[1:]
+        events = list(events) if events else []
+        rendered, length = self._render(prompt, context, events)
+        if length > prompt.max_length:
+            rendered = self._fit(prompt, context, events, length)
         if force_string_to_message and isinstance(rendered, str):
             return [{"type": "user", "content": rendered}]
         return rendered
+
+    def _render(self, prompt: PromptSpec, context: Optional[dict],
+                events: list) -> tuple[Prompt, int]:
+        if prompt.content is not None:
+            text = self._render_string(prompt.content, context, events)
+            return text, len(text)
+        messages = self._render_messages(prompt, context, events)
+        return messages, sum(len(m["content"]) + 1 for m in messages)
+
+    def _fit(self, prompt: PromptSpec, context: Optional[dict], events: list,
+             length: int) -> Prompt:
+        """The prompt with the fewest oldest events dropped that fits. Dropping events only
+        shortens the history, so the smallest count is found by galloping then bisecting
+        (a few renders instead of one per event of a long conversation)."""
+        renders: dict[int, tuple[Prompt, int]] = {}
+
+        def fits(dropped: int) -> bool:
+            if dropped not in renders:
+                renders[dropped] = self._render(prompt, context, events[dropped:])
+            return renders[dropped][1] <= prompt.max_length
+
+        if not fits(len(events)):
+            raise PromptTooLongError(
+                f"the prompt of task '{prompt.task}' is {renders[len(events)][1]} characters, "
+                f"over its max_length of {prompt.max_length}, even with no conversation "
+                "history", key="prompts")
+        low, high = 0, 1  # low never fits; find a high that does
+        while high < len(events) and not fits(high):
+            low, high = high, min(high * 2, len(events))
+        while high - low > 1:
+            middle = (low + high) // 2
+            if fits(middle):
+                high = middle
+            else:
+                low = middle
+        return renders[high][0]
 
     # -- parsing and call settings -------------------------------------------------------
 

@@ -153,3 +153,20 @@ def test_builtin_user_intent_prompt_ends_with_the_user_message(config_factory, e
                                          context={"instructions": "the city", "var_name": "city",
                                                   "examples": ""})
     assert value_prompt.endswith("# the city\n$city =")
+
+
+def test_trimming_drops_exactly_the_fewest_events_in_long_histories(config_factory, events):
+    tm = manager(config_factory, """
+        prompts:
+          - task: t
+            content: "{{ history | colang }}"
+            max_length: 200
+    """)
+    history = [events.user(f"message number {i:04d}") for i in range(3000)]
+    rendered = tm.render_task_prompt("t", events=history)
+    assert len(rendered) <= 200
+    kept = rendered.count("\n")
+    # one more event would not fit
+    longer = 'user "message number 0000"\n' + rendered
+    assert len(longer) > 200
+    assert rendered.endswith('user "message number 2999"\n') and kept == 200 // 27
