@@ -16,9 +16,11 @@ from typing import Any, Iterator, Optional, TextIO
 
 HISTORY_FILE = Path("~/.dialog_rails_history")
 PROMPT = "> "
-# Event fields that identify rather than describe; left out of the verbose event list.
+# Event fields that identify or repeat rather than describe; left out of the verbose list.
 _EVENT_NOISE = frozenset({"uid", "event_created_at", "source_uid", "action_uid", "type",
-                          "action_info_modality", "action_info_modality_policy"})
+                          "action_info_modality", "action_info_modality_policy",
+                          "is_system_action", "action_finished_at", "action_result_key",
+                          "events", "is_success"})
 _MAX_VALUE_CHARS = 120
 
 
@@ -209,9 +211,7 @@ def _report_lines(log: Any, show_prompts: bool) -> Iterator[str]:
     events = log.internal_events or []
     yield f"-- events ({len(events)})"
     for event in events:
-        fields = ", ".join(f"{key}={_short(value)}" for key, value in event.items()
-                           if key not in _EVENT_NOISE and not key.startswith("_"))
-        yield f"   {event.get('type')}" + (f" {fields}" if fields else "")
+        yield "   " + _event_line(event)
     yield f"-- rails ({len(log.activated_rails)})"
     for rail in log.activated_rails:
         decisions = "; ".join(rail.decisions) or "-"
@@ -237,6 +237,14 @@ def _report_lines(log: Any, show_prompts: bool) -> Iterator[str]:
     if stats.total_duration is not None:
         yield (f"-- rails took {stats.total_duration * 1000:.1f} ms; LLM calls "
                f"{(stats.llm_calls_duration or 0) * 1000:.1f} ms")
+
+
+def _event_line(event: dict) -> str:
+    fields = ", ".join(
+        f"{key}={_short(value)}" for key, value in event.items()
+        if key not in _EVENT_NOISE and not key.startswith("_")
+        and value not in (None, {}, [], "") and not (key == "status" and value == "success"))
+    return f"{event.get('type')}" + (f" {fields}" if fields else "")
 
 
 def _indented(text: Optional[str], prefix: str) -> Iterator[str]:

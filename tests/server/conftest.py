@@ -188,17 +188,17 @@ rails:
     user_messages:
       embeddings_only: true
       embeddings_only_similarity_threshold: 0.99
-      embeddings_only_fallback_intent: say something
+      embeddings_only_fallback_intent: send a message
 """,
     "flows.co": """\
-define user say something
+define user send a message
   "hello there"
 
 define bot report count
   "You have sent $count messages."
 
 define flow count
-  user say something
+  user send a message
   $count = execute count_user_messages
   bot report count
 """,
