@@ -148,7 +148,8 @@ class ActionDispatcher:
                 continue
             try:
                 value = getattr(actions_obj, attribute)
-            except Exception:  # a property that fails is not an action
+            except Exception as error:  # a property that fails is not an action
+                log.debug("skipped attribute %r of %r: %r", attribute, actions_obj, error)
                 continue
             if isinstance(getattr(value, "action_meta", None), dict):
                 self.register_action(value, override=override)
