@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import textwrap
-from typing import Callable
+from functools import lru_cache, wraps
+from typing import Any, Callable
 
 from rails.llm.history import get_colang_history
 
@@ -210,14 +211,27 @@ def _colang_2_only(name: str) -> Callable:
     return unsupported
 
 
+def _memoized(fn: Callable) -> Callable:
+    """Text-to-text filters are pure; prompts apply them to the same sample conversation and
+    examples on every turn, so their results are kept (the wrapper keeps the name)."""
+    cached = lru_cache(maxsize=512)(fn)
+
+    @wraps(fn)
+    def call(text: Any, *args: Any) -> Any:
+        if isinstance(text, str):
+            return cached(text, *args)
+        return fn(text, *args)
+    return call
+
+
 BUILTIN_FILTERS: dict[str, Callable] = {
     "colang": colang,
     "colang_without_identifiers": colang_without_identifiers,
-    "remove_text_messages": remove_text_messages,
-    "first_turns": first_turns,
-    "last_turns": last_turns,
+    "remove_text_messages": _memoized(remove_text_messages),
+    "first_turns": _memoized(first_turns),
+    "last_turns": _memoized(last_turns),
     "indent": indent,
-    "verbose_v1": verbose_v1,
+    "verbose_v1": _memoized(verbose_v1),
     "to_messages": to_messages,
     "to_messages_nemollm": to_messages_nemollm,
     "to_intent_messages": to_intent_messages,
