@@ -8,6 +8,8 @@ import time
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rails.actions import ActionDispatcher, ActionResult, action
 from rails.actions.remote import RemoteActionsClient
@@ -344,3 +346,25 @@ async def test_chains_and_system_actions_stay_local(unused_port):
     system = await dispatcher.execute("local_system", {"value": 1}, context={"who": "me"},
                                       remote=client)
     assert system.return_value == "system:1:me"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**63, max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values)
+def test_any_json_value_round_trips(actions_server, value):
+    async def call():
+        client = client_for(actions_server)
+        try:
+            return await client.run("echo", {"value": value})
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(call()) == value
