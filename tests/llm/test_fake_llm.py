@@ -33,3 +33,51 @@ def test_running_out_is_a_clear_error():
     with pytest.raises(FakeLLMExhausted, match="ran out of responses after 1 calls; last "
                                                "prompt: p2"):
         llm.invoke("p2")
+
+
+COLANG = """
+define user express greeting
+  "hello"
+
+define flow
+  user express greeting
+  bot express greeting
+
+define bot express greeting
+  "Hi!"
+  "Hey!"
+"""
+
+
+def greeting_config():
+    from rails.config import RailsConfig
+
+    return RailsConfig.from_content(colang_content=COLANG)
+
+
+def test_test_chat_runs_turns_and_checks_answers():
+    from rails.testing import TestChat
+
+    chat = TestChat(greeting_config(), llm_completions=["  express greeting",
+                                                        "  express greeting"])
+    chat >> "hello"
+    chat << "Hi!"          # the first variant, every time
+    chat.user("hello again").bot("Hi!")
+    assert [m["role"] for m in chat.history] == ["user", "assistant", "user", "assistant"]
+    assert len(chat.llm.prompts) == 2
+
+
+def test_test_chat_reports_the_actual_answer():
+    from rails.testing import TestChat
+
+    chat = TestChat(greeting_config(), llm_completions=["  express greeting"])
+    chat >> "hello"
+    with pytest.raises(AssertionError, match="the bot said 'Hi!', expected 'Bye'"):
+        chat << "Bye"
+
+
+def test_test_chat_needs_a_user_message_first():
+    from rails.testing import TestChat
+
+    with pytest.raises(AssertionError, match="needs a user message first"):
+        TestChat(greeting_config(), llm_completions=[]).bot("x")
