@@ -268,9 +268,10 @@ class ActionDispatcher:
             return ActionOutcome("failed", error=error)
 
     def _instantiate(self, entry: _Entry) -> str:
-        """A class action becomes its (single) instance on first use."""
-        entry._spec = replace(entry.spec, kind=INSTANCE)
-        entry.target = entry.target()
+        """A class action becomes its (single) instance on first use. A constructor that
+        raises leaves the class in place, so the next call tries again."""
+        instance = entry.target()
+        entry.target, entry._spec = instance, replace(entry.spec, kind=INSTANCE)
         return INSTANCE
 
     async def _not_local(self, name: str, params: Optional[Mapping[str, Any]],

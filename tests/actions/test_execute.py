@@ -256,17 +256,25 @@ async def test_failures_keep_the_original_exception():
     assert isinstance(wrong_params.error, TypeError)
 
 
-async def test_class_whose_constructor_fails():
+async def test_class_whose_constructor_fails_is_tried_again():
+    attempts = []
+
     @action()
     class Fragile:
         def __init__(self):
-            raise OSError("no config file")
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise OSError("no config file")
 
         def run(self):
-            return 1
+            return "ready"
 
-    outcome = await run(dispatcher_with(Fragile), "Fragile")
-    assert isinstance(outcome.error, OSError)
+    dispatcher = dispatcher_with(Fragile)
+    outcome = await run(dispatcher, "Fragile")
+    assert isinstance(outcome.error, OSError) and str(outcome.error) == "no config file"
+    assert (await run(dispatcher, "Fragile")).return_value == "ready"
+    assert (await run(dispatcher, "Fragile")).return_value == "ready"
+    assert len(attempts) == 2
 
 
 async def test_unknown_action_names_the_closest_ones():
