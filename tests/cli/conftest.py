@@ -91,3 +91,59 @@ def pty_session(tmp_path):
     yield start
     for session in sessions:
         session.kill()
+
+
+MODEL_ANSWER = "Trails are open from dawn to dusk."
+
+
+@pytest.fixture
+def model_config(tmp_path) -> Path:
+    """A general-mode config whose model is a fake OpenAI-compatible server on loopback
+    (stdlib http.server) that always answers MODEL_ANSWER; yields the config folder."""
+    import http.server
+    import json
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            data = json.dumps({
+                "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": MODEL_ANSWER}}],
+                "usage": {"prompt_tokens": 30, "completion_tokens": 8, "total_tokens": 38},
+            }).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    folder = tmp_path / "hiking"
+    folder.mkdir()
+    (folder / "config.yml").write_text(f"""\
+models:
+  - type: main
+    engine: openai
+    model: fake-model
+    parameters:
+      base_url: http://127.0.0.1:{server.server_address[1]}/v1
+      api_key: not-needed
+      stream_usage: false
+instructions:
+  - type: general
+    content: You answer questions of the hiking club.
+""")
+    yield folder
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def model_answer() -> str:
+    return MODEL_ANSWER

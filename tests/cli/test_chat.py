@@ -102,3 +102,24 @@ def test_config_key_error_is_named_without_traceback(run_cli, tmp_path):
     assert result.returncode == 1
     assert "config.yml" in result.stderr and "flows" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verbose_with_prompts_shows_each_llm_call(run_cli, model_config, model_answer):
+    result = run_cli("chat", "--config", str(model_config), "--verbose", "--show-prompts",
+                     "--message", "when do the trails open?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == model_answer + "\n"
+    report = result.stderr
+    assert "-- LLM calls (1)" in report
+    assert "   general  (" in report and "38 tokens" in report
+    prompt = report.split("      prompt:\n", 1)[1].split("      completion:\n", 1)[0]
+    assert "You answer questions of the hiking club." in prompt
+    assert "when do the trails open?" in prompt
+    assert "      completion:\n        " + model_answer in report
+
+
+def test_verbose_without_prompts_hides_them(run_cli, model_config):
+    result = run_cli("chat", "--config", str(model_config), "--verbose", "--message", "hi")
+    assert result.returncode == 0, result.stderr
+    assert "-- LLM calls (1)" in result.stderr
+    assert "prompt:" not in result.stderr

@@ -213,6 +213,30 @@ async def count_user_messages(events: list) -> int:
 }
 
 
+# An offline config whose only action fails: the turn ends with the fallback message and the
+# real cause must still reach the client.
+FAILING_CONFIG = {
+    "config.yml": COUNTER_CONFIG["config.yml"],
+    "flows.co": """\
+define user send a message
+  "hello there"
+
+define flow check stock
+  user send a message
+  $stock = execute check_stock
+  bot say $stock
+""",
+    "actions.py": """\
+from rails.actions import action
+
+
+@action()
+async def check_stock() -> str:
+    raise RuntimeError("inventory database unreachable")
+""",
+}
+
+
 def write_config(folder: Path, files: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -222,12 +246,13 @@ def write_config(folder: Path, files: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def served_configs(tmp_path_factory) -> Path:
-    """A config directory with the store-support example (`store`) and `counter`."""
+    """A config directory with the store-support example (`store`), `counter` and `failing`."""
     import shutil
 
     root = tmp_path_factory.mktemp("served")
     shutil.copytree(STORE_SUPPORT, root / "store")
     write_config(root / "counter", COUNTER_CONFIG)
+    write_config(root / "failing", FAILING_CONFIG)
     return root
 
 

@@ -79,7 +79,7 @@ def test_bad_requests_raise_clear_openai_errors(shared_server):
     with pytest.raises(openai.NotFoundError) as not_found:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user",
                                                                   "content": "hi"}])
-    assert "counter, store" in str(not_found.value)
+    assert "counter, failing, store" in str(not_found.value)
     with pytest.raises(openai.BadRequestError) as short_thread:
         client.chat.completions.create(model="store", messages=[{"role": "user",
                                                                  "content": "hi"}],
@@ -93,9 +93,9 @@ def test_bad_requests_raise_clear_openai_errors(shared_server):
 
 def test_models_and_configs_listing(shared_server):
     assert sorted(model.id for model in _client(shared_server).models.list()) == [
-        "counter", "store"]
+        "counter", "failing", "store"]
     assert httpx.get(shared_server.base_url + "/v1/rails/configs").json() == [
-        {"id": "counter"}, {"id": "store"}]
+        {"id": "counter"}, {"id": "failing"}, {"id": "store"}]
 
 
 def test_httpx_default_config_log_and_nemo_fields(shared_server):
@@ -111,6 +111,18 @@ def test_httpx_default_config_log_and_nemo_fields(shared_server):
     assert rails[0]["stop"] is True
     assert any(event["type"] == "StartUtteranceBotAction" for event in
                body["log"]["internal_events"])
+
+
+def test_a_failing_action_answers_the_fallback_and_names_the_cause(shared_server):
+    response = httpx.post(shared_server.base_url + "/v1/chat/completions", timeout=30, json={
+        "model": "failing", "messages": [{"role": "user", "content": "hello there"}]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["choices"][0]["message"]["content"] == \
+        "I'm sorry, an internal error has occurred."
+    assert body["log"]["errors"][0]["type"] == "RuntimeError"
+    assert "inventory database unreachable" in body["log"]["errors"][0]["message"]
+    assert "traceback" not in body["log"]["errors"][0]  # only when the log is asked for
 
 
 def test_concurrent_requests(shared_server):
