@@ -76,12 +76,12 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
                            "`type: main` model to config.yml or pass `llm=` to LLMRails")
     block = active_params(llm)
     if block:
-        block = dict(block)
-        temperature = block.pop("temperature", None) if temperature is None else temperature
-        max_tokens = block.pop("max_tokens", None) if max_tokens is None else max_tokens
-        block.pop("temperature", None)
-        block.pop("max_tokens", None)
-        llm_params = {**block, **(llm_params or {})} or None
+        if temperature is None:
+            temperature = block.get("temperature")
+        if max_tokens is None:
+            max_tokens = block.get("max_tokens")
+        extra = {k: v for k, v in block.items() if k not in ("temperature", "max_tokens")}
+        llm_params = {**extra, **(llm_params or {})} or None
     handler = streaming_handler.get()
     started = time.time()
     clock = time.perf_counter()
