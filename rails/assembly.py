@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rails.library import LIBRARY_DIR, library_documents
 from rails.runtime import Runtime
@@ -18,6 +18,7 @@ CORE_ACTION_MODULES = ("rails.library.core_actions",)
 
 @dataclass
 class Parts:
+    config: Any
     llm: Any
     llms: dict
     task_manager: Any
@@ -25,14 +26,24 @@ class Parts:
     runtime: Runtime
     generation: Any
     action_params: dict
-    search_providers: dict = field(default_factory=dict)
-    kb: Any = None
+    search_providers: dict
+    new_index: Callable[[Any], Any]  # settings -> a search index from the providers known now
     config_modules: list = field(default_factory=list)
 
+    @property
+    def kb(self) -> Any:
+        return self.action_params.get("kb")
+
     async def prepare(self) -> None:
-        """Work that needs a running loop: building the search indexes."""
-        if self.kb is not None:
-            await self.kb.build()
+        """Work that needs a running loop, done on first use (after config.py's `init(app)`
+        had the chance to register providers): the knowledge base and the search indexes."""
+        if self.config.docs and self.kb is None:
+            from rails.index import KnowledgeBase
+
+            settings = self.config.knowledge_base.embedding_search_provider
+            kb = KnowledgeBase(self.config.docs, self.new_index(settings))
+            await kb.build()
+            self.action_params["kb"] = kb
         await self.generation.init()
 
 
@@ -50,24 +61,32 @@ def assemble(config: Any, llm: Any = None) -> Parts:
     dispatcher = ActionDispatcher(
         load_all_actions=True,
         config_path=config.config_path,
-        import_paths=list(config.import_paths or []),
+        import_paths=[str(p) for p in (config.imported_paths or {}).values()],
         library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
         core_modules=CORE_ACTION_MODULES,
     )
 
     main_llm, llms = _models(config, llm)
     task_manager = LLMTaskManager(config)
-    search_providers: dict = {}
-    kb = _knowledge_base(config, search_providers)
     action_params: dict = {"config": config, "llm_task_manager": task_manager,
-                           "llm": main_llm, "llms": llms, "kb": kb}
+                           "llm": main_llm, "llms": llms, "kb": None}
     for model_type, model in llms.items():
         if model_type != "main":
             action_params[f"{model_type}_llm"] = model
 
-    generation = LLMGenerationActions(config=config, llm=main_llm, task_manager=task_manager,
-                                      search_registry=search_providers, get_kb=lambda: kb,
-                                      system_flow_ids=system_flow_ids | rail_ids)
+    search_providers: dict = {}
+    embeddings_model = next((m for m in config.models or [] if m.type == "embeddings"), None)
+
+    def new_index(settings: Any) -> Any:
+        from rails.index import create_search_provider
+
+        return create_search_provider(settings, search_providers, embeddings_model)
+
+    generation = LLMGenerationActions(
+        config=config, llm=main_llm, task_manager=task_manager,
+        search_registry=search_providers, get_kb=lambda: action_params["kb"],
+        system_flow_ids=system_flow_ids | rail_ids,
+        index_factory=lambda: new_index(config.core.embedding_search_provider))
     dispatcher.register_actions(generation, override=False)
 
     errors = getattr(config, "errors", None)
@@ -79,9 +98,10 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         or "I'm sorry, an internal error has occurred.",
         propagate_errors=bool(getattr(errors, "propagate", False)))
 
-    return Parts(llm=main_llm, llms=llms, task_manager=task_manager, dispatcher=dispatcher,
-                 runtime=runtime, generation=generation, action_params=action_params,
-                 search_providers=search_providers, kb=kb, config_modules=config_modules)
+    return Parts(config=config, llm=main_llm, llms=llms, task_manager=task_manager,
+                 dispatcher=dispatcher, runtime=runtime, generation=generation,
+                 action_params=action_params, search_providers=search_providers,
+                 new_index=new_index, config_modules=config_modules)
 
 
 def _all_flows(config: Any) -> tuple[list[dict], set[str]]:
@@ -121,7 +141,7 @@ def _load_config_modules(config: Any) -> list:
 
     modules = []
     paths = [p for p in (config.config_path or "").split(",") if p]
-    paths += [str(p) for p in (config.import_paths or [])]
+    paths += [str(p) for p in (config.imported_paths or {}).values()]
     for path in paths:
         module = load_config_module(Path(path))
         if module is not None:
@@ -145,26 +165,13 @@ def _models(config: Any, llm: Any) -> tuple[Any, dict]:
     return llms.get("main"), llms
 
 
-def _knowledge_base(config: Any, search_providers: dict) -> Any:
-    if not config.docs:
-        return None
-    from rails.index import KnowledgeBase, create_search_provider
-
-    settings = config.knowledge_base.embedding_search_provider
-    return KnowledgeBase(config.docs, create_search_provider(settings, search_providers))
-
-
 def _remote_client(config: Any) -> Any:
     if not config.actions_server_url:
         return None
-    import os
-
     from rails.actions.remote import RemoteActionsClient
 
-    settings = getattr(config, "actions_server", None)
+    settings = config.actions_server
     return RemoteActionsClient(
-        config.actions_server_url,
-        token=getattr(settings, "token", None) or os.environ.get("DIALOG_RAILS_ACTIONS_TOKEN"),
-        connect_timeout=getattr(settings, "connect_timeout", 2.0),
-        timeout=getattr(settings, "timeout", 30.0),
-        retries=getattr(settings, "retries", 2))
+        config.actions_server_url, token=settings.effective_token(),
+        connect_timeout=settings.connect_timeout, timeout=settings.timeout,
+        retries=settings.retries)
