@@ -123,10 +123,10 @@ def _describe(error: Any, text: str) -> LineSyntaxError:
     expected = frozenset(getattr(error, "expected", None) or getattr(error, "allowed", None)
                          or ())
     if token is not None and getattr(token, "type", "") == "$END":
-        found = "the end of the line"
+        found = "end of line"
         column = len(text)
     elif token is not None:
         found = f"`{token}`"
     else:
-        found = f"`{text[column:column + 12]}`" if column < len(text) else "the end of the line"
+        found = f"`{text[column:column + 12]}`" if column < len(text) else "end of line"
     return LineSyntaxError(f"unexpected {found}", column, None, expected)

@@ -135,7 +135,7 @@ def _multiline_string(raw_lines: list[str], start: int, stripped: str, comment: 
     else:
         raise ColangSyntaxError(
             "unterminated string", file=path, line=start + 1, column=_indent_of(raw) + 1,
-            line_text=stripped,
+            line_text=raw.rstrip(),
             hint='close the string with `"` (strings may span lines, but must end)')
     swallowed = [p for p in parts[1:] if p.split(" ", 1)[0] in _STATEMENT_WORDS]
     if swallowed:

@@ -51,7 +51,8 @@ _COMMENTS = re.compile(r"#.*$", re.MULTILINE)
 _USER_PARAM = re.compile(r"\$([^ \"'!?\-,;</]*(?:\w|\]))")
 _LINK = re.compile(r"\[(.*?)\]\((.*?)\)")
 _QUOTED = re.compile(r'"[^"]*"')
-_PARAM_BLOCK_KINDS = ("UserIntent", "run_action", "flow")
+# Statements that may be followed by an indented block of `key: value` parameters.
+_TAKES_PARAMETERS = frozenset(("user", "event", "run", "do", "label", "checkpoint", "infer"))
 
 
 def is_colang_v1(text: str) -> bool:
@@ -108,10 +109,9 @@ class DocumentParser:
                 return parse_statement(text)
             return parse_line(text, start)
         except LineSyntaxError as error:
-            same = text == line.text.strip()
             raise self.error(line, f"{_what(text, start)}: {error.message}",
                              error.hint or _hint_for(text, error),
-                             error.column if same else None) from None
+                             _original_column(line.text.strip(), text, error.column)) from None
 
     def source_mapping(self, line: Line) -> dict:
         return {"filename": self.path, "line_number": line.number, "line_text": line.text,
@@ -258,6 +258,8 @@ class DocumentParser:
             if kind == "element":
                 element = copy_value(stmt.element)
                 if has_block:
+                    if token not in _TAKES_PARAMETERS:
+                        self.no_block(line, has_block, f"`{token}`")
                     self.param_block(i + 1, sub_end, element)
                 nodes.append(self.mapped(element, line, context))
             elif kind == "bot":
@@ -501,6 +503,17 @@ def _with_strings(text: str, parse: Any) -> Statement:
     if stmt.kind == "bot" and stmt.text is not None and len(strings) == 1:
         return Statement("bot", name=stmt.name, text=strings[0][1:-1], params=stmt.params)
     return parse(text)  # strings elsewhere (e.g. parameter values): parse the line as it is
+
+
+def _original_column(original: str, parsed: str, column: int | None) -> int | None:
+    """The column in the line as written of a column in its normalized text (normalization
+    rewrites the start of a line, e.g. `execute` -> `run`; the rest is usually unchanged)."""
+    if column is None:
+        return None
+    if original == parsed:
+        return column
+    tail = parsed[column:]
+    return len(original) - len(tail) if tail and original.endswith(tail) else None
 
 
 def _looks_like_yaml(text: str) -> bool:
