@@ -25,7 +25,7 @@ from rails.llm.indexes import GenerationIndexes
 from rails.llm.message_render import MessageRenderer
 from rails.llm.passthrough import passthrough_prompt, split_passthrough
 from rails.llm.single_call import single_call_examples
-from rails.llm.stream_filter import MessageTokenFilter
+from rails.llm.stream_filter import MESSAGE_PREFIXES, MessageTokenFilter
 from rails.llm.text import (clean_utterance, first_nonempty_line, multiline_response,
                             strip_quotes)
 from rails.llm.types import Task
@@ -98,6 +98,22 @@ class LLMGenerationActions:
 
     async def _call(self, llm: Any, prompt: Any, task: Task, **settings: Any) -> str:
         return await llm_call(llm, prompt, task=task.value, **settings)
+
+    async def _filtered_call(self, llm: Any, prompt: Any, task: Task, prefixes: tuple,
+                             stop_at_line_end_quote: bool, **settings: Any) -> str:
+        """A call whose streamed tokens (if a stream is listening) show only the words the
+        engine will make of the completion, without labels and quotes."""
+        handler = streaming_handler.get()
+        if handler is None:
+            return await self._call(llm, prompt, task, **settings)
+        token_filter = MessageTokenFilter(handler, prefixes, stop_at_line_end_quote)
+        token = streaming_handler.set(token_filter)
+        try:
+            output = await self._call(llm, prompt, task, **settings)
+        finally:
+            streaming_handler.reset(token)
+        await token_filter.flush()
+        return output
 
     def _parse(self, task: Task, output: str) -> Any:
         return self.llm_task_manager.parse_task_output(task, output=output)
@@ -190,8 +206,9 @@ class LLMGenerationActions:
             chunks = await self._kb_chunks(self._kb(kb), event["text"])
             prompt = self.llm_task_manager.render_task_prompt(
                 Task.GENERAL, events=events, context={"relevant_chunks": "\n".join(chunks)})
-            text = (await self._call(llm, prompt, Task.GENERAL, stop=["User:"],
-                                     llm_params=llm_params)).strip()
+            text = (await self._filtered_call(
+                llm, prompt, Task.GENERAL, ('"',), False, stop=["User:"],
+                llm_params=llm_params)).strip()
             if text.startswith('"'):
                 text = text[1:-1]
         out.append(new_event_dict("BotMessage", text=text))
@@ -298,17 +315,8 @@ class LLMGenerationActions:
         prompt = self.llm_task_manager.render_task_prompt(
             Task.GENERATE_BOT_MESSAGE, events=events,
             context={"examples": examples, "relevant_chunks": retrieved_chunks_for_turn(events)})
-        handler = streaming_handler.get()
-        token_filter = MessageTokenFilter(handler) if handler is not None else None
-        token = streaming_handler.set(token_filter) if token_filter is not None else None
-        try:
-            output = await self._call(llm, prompt, Task.GENERATE_BOT_MESSAGE,
-                                      llm_params=llm_params)
-        finally:
-            if token is not None:
-                streaming_handler.reset(token)
-        if token_filter is not None:
-            await token_filter.flush()
+        output = await self._filtered_call(llm, prompt, Task.GENERATE_BOT_MESSAGE,
+                                           MESSAGE_PREFIXES, True, llm_params=llm_params)
         output = self._parse(Task.GENERATE_BOT_MESSAGE, output)
         return strip_quotes(multiline_response(output)), prompt, _NOTHING
 
