@@ -46,9 +46,10 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
 
 def clear_cache() -> None:
     """Forgets parsed documents and memoized lines (benchmarks use it)."""
-    from rails.lang import shapes
+    from rails.lang import normalize, shapes
     from rails.lang.grammar import clear_cache as clear_lines
 
     _documents.clear()
     clear_lines()
     shapes.clear()
+    normalize._memo.clear()

@@ -18,11 +18,16 @@ class ColangDocument:
                               _copy(self.bot_messages), list(self.imports))
 
 
+_CONTAINERS = (dict, list)
+
+
 def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
+    """Copies nested dicts and lists (other values are immutable or shared on purpose)."""
+    if type(value) is dict:
+        return {key: item if type(item) not in _CONTAINERS else _copy(item)
+                for key, item in value.items()}
+    if type(value) is list:
+        return [item if type(item) not in _CONTAINERS else _copy(item) for item in value]
     return value
 
 

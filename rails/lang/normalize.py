@@ -48,9 +48,22 @@ def collapse_spaces(text: str) -> str:
     return "".join(out).rstrip(" ")
 
 
+_memo: dict[str, str] = {}
+
+
 def normalize(text: str) -> str:
     """The normalized text of a logical line (rules 1-14 of §1.3; rule 15, the anonymous flow
-    name, and rule 16, the bare `else`, need context and are applied by the caller)."""
+    name, and rule 16, the bare `else`, need context and are applied by the caller).
+    Memoized: lines repeat a lot within and across files."""
+    found = _memo.get(text)
+    if found is None:
+        if len(_memo) > 50_000:
+            _memo.clear()
+        found = _memo[text] = _normalize(text)
+    return found
+
+
+def _normalize(text: str) -> str:
     text = collapse_spaces(text)
     if text.endswith(":"):
         text = text[:-1]

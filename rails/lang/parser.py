@@ -428,8 +428,10 @@ class DocumentParser:
         for j in range(start, end):
             line = self.lines[j]
             text = line.text.strip()
-            stmt = _with_strings(text, lambda canonical: self.body_statement(j, canonical)) \
-                if '"' in text else self.body_statement(j, text)
+            # String contents are opaque to the grammar: parse the line with its strings
+            # emptied (one memoized parse for all example lines) and read them back here.
+            strings = _QUOTED.findall(text) if '"' in text else ()
+            stmt = self.body_statement(j, _QUOTED.sub('""', text) if strings else text)
             kind = stmt.kind
             if kind == "body_meta":
                 continue
@@ -439,14 +441,15 @@ class DocumentParser:
                 conditional = True
                 continue
             parts = []
+            next_string = iter(strings).__next__
             for part in stmt.parts:
                 if part.type == "STRING":
-                    content = str(part)[1:-1]
+                    content = next_string()[1:-1]
                     if user:
                         if "$" in content:
-                            content = _USER_PARAM.sub(r"{\1}", content)
+                            content = _USER_PARAM.sub(_braced_param, content)
                         if "](" in content:
-                            content = _LINK.sub(r"{\2}", content)
+                            content = _LINK.sub(_braced_link, content)
                     parts.append(content)
                 else:
                     ref = str(part).strip()
@@ -455,7 +458,8 @@ class DocumentParser:
                             line, "rich (YAML) messages are not supported",
                             'write each message as a quoted string, e.g.   "Hello there!"')
                     parts.append("{intent:" + ref.replace(" ", "|") + "}")
-            message = " {intent:and} ".join(parts).strip()
+            message = parts[0].strip() if len(parts) == 1 else \
+                " {intent:and} ".join(parts).strip()
             if "\n" in message:
                 log.warning("%s:%d: only the first line of a multi-line message is kept",
                             self.path or "<string>", line.number)
@@ -493,16 +497,17 @@ def _with_strings(text: str, parse: Any) -> Statement:
     if not strings:
         return parse(text)
     stmt = parse(_QUOTED.sub('""', text))
-    if stmt.kind == "body":
-        from lark import Token
-
-        values = iter(strings)
-        parts = [Token("STRING", next(values)) if p.type == "STRING" else p
-                 for p in stmt.parts]
-        return Statement("body", parts=parts)
     if stmt.kind == "bot" and stmt.text is not None and len(strings) == 1:
         return Statement("bot", name=stmt.name, text=strings[0][1:-1], params=stmt.params)
     return parse(text)  # strings elsewhere (e.g. parameter values): parse the line as it is
+
+
+def _braced_param(match: re.Match) -> str:
+    return "{" + match.group(1) + "}"
+
+
+def _braced_link(match: re.Match) -> str:
+    return "{" + match.group(2) + "}"
 
 
 def _original_column(original: str, parsed: str, column: int | None) -> int | None:

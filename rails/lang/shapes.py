@@ -2,8 +2,8 @@
 parsed by lark once as `user _ꙮ1 _ꙮ2 _ꙮ3` / `user _ꙮ1 _ꙮ2 _ꙮ3` ... and the words put back.
 
 Lark stays the parser of record: it parses every shape, and the structure it finds depends only
-on keywords and punctuation, which are kept. Only plain words (letters, digits after the first
-character, `_`) that are not words of the grammar are replaced, by placeholders that are word
+on keywords and punctuation, which are kept. Only plain words (identifiers: letters, digits
+after the first character, `_`) that are not words of the grammar are replaced, by placeholders that are word
 characters themselves (so look-aheads like `with \\w+=` see a word where there was one).
 A line whose shape does not parse is parsed as it is, so error messages are never about shapes.
 """
@@ -15,7 +15,6 @@ from typing import Any
 from rails.lang.grammar import LineSyntaxError, grammar_path, parse_line
 from rails.lang.statements import Statement
 
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*$")
 _PLACEHOLDER = re.compile(r"_\ua66e(\d+)")
 # Statements whose lines contain no expression (placeholders are not valid in expressions).
 _SHAPED = frozenset(("user", "bot", "define", "when", "else", "do", "event", "run", "label",
@@ -45,14 +44,14 @@ def parse_statement(text: str) -> Statement:
         return found
     words = text.split(" ")
     first = words[0]
-    if first not in _SHAPED or '"' in text or (first == "else" and words[1:2] == ["if"]) \
+    if first not in _SHAPED or ('"' in text and '"' in text.replace('""', "")) or (first == "else" and words[1:2] == ["if"]) \
             or (first == "do" and "$" in text):
         return parse_line(text, "statement")
-    keep = keywords()
+    keep = _keywords or keywords()
     originals: list[str] = []
-    shaped: list[str] = []
-    for index, word in enumerate(words):
-        if index and word not in keep and _PLAIN.match(word):
+    shaped: list[str] = [first]
+    for word in words[1:]:
+        if word.isidentifier() and word not in keep:
             shaped.append(f"_\ua66e{len(originals)}")
             originals.append(word)
         else:
