@@ -70,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
             registry.preload()
         threads_db = Path(args.threads_db) if args.threads_db else default_threads_db(
             registry.root)
+        if args.redis_url:
+            from rails.server.threads_redis import check_reachable
+
+            check_reachable(args.redis_url)
         threads = open_thread_store(redis_url=args.redis_url, sqlite_path=threads_db)
     except ApiError as error:
         print(f"dialog-rails serve: {error.message}", file=sys.stderr)

@@ -92,8 +92,12 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         Route("/v1/rails/configs", list_configs, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={
+    application = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: unexpected_error})
+    # Reachable for embedding applications and tests (e.g. to swap the thread store).
+    application.state.registry = registry
+    application.state.completions = completions
+    return application
 
 
 async def _json_body(request: Any, limit: int) -> Any:

@@ -49,7 +49,7 @@ class ChatCompletions:
             log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
             bot_message = result.response[0]
             if request.thread_id is not None:
-                await self.threads.append(request.thread_id, request.messages + [bot_message])
+                await self._save(request, [bot_message])
         return _completion(request, model, result, bot_message)
 
     async def stream(self, request: ChatRequest, rails: Any, model: str) -> AsyncIterator[str]:
@@ -59,24 +59,24 @@ class ChatCompletions:
         def event(delta: dict, finish_reason: Optional[str] = None) -> str:
             return _sse(chunk_body(completion_id, model, created, delta, finish_reason))
 
-        async with self._thread_scope(request) as history:
-            yield event({"role": "assistant", "content": ""})
-            pieces: list[str] = []
-            try:
+        try:
+            async with self._thread_scope(request) as history:
+                yield event({"role": "assistant", "content": ""})
+                pieces: list[str] = []
                 with _engine_errors():
                     async for piece in rails.stream_async(messages=history + request.messages,
                                                           options=request.options):
                         pieces.append(piece)
                         yield event({"content": piece})
-            except ApiError as error:
-                # Headers are gone already: the error travels as an event, as OpenAI does.
-                yield _sse(error.body())
-                return
-            if request.thread_id is not None:
-                answer = {"role": "assistant", "content": "".join(pieces)}
-                await self.threads.append(request.thread_id, request.messages + [answer])
-            yield event({}, "stop")
-            yield "data: [DONE]\n\n"
+                if request.thread_id is not None:
+                    await self._save(request, [{"role": "assistant",
+                                                "content": "".join(pieces)}])
+        except ApiError as error:
+            # The headers are sent already: the error travels as an event, as OpenAI does.
+            yield _sse(error.body())
+            return
+        yield event({}, "stop")
+        yield "data: [DONE]\n\n"
 
     @contextlib.asynccontextmanager
     async def _thread_scope(self, request: ChatRequest):
@@ -86,7 +86,23 @@ class ChatCompletions:
             yield []
             return
         async with self._locks.get(request.thread_id):
-            yield await self.threads.get(request.thread_id)
+            with self._store_errors():
+                history = await self.threads.get(request.thread_id)
+            yield history
+
+    async def _save(self, request: ChatRequest, answer: list[dict]) -> None:
+        with self._store_errors():
+            await self.threads.append(request.thread_id, request.messages + answer)
+
+    @contextlib.contextmanager
+    def _store_errors(self):
+        try:
+            yield
+        except Exception as error:
+            log.exception("thread store failed")
+            raise ApiError(503, f"the thread store ({self.threads.describe()}) failed: "
+                           f"{type(error).__name__}: {error}", type="server_error",
+                           code="thread_store_unavailable") from error
 
 
 def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict) -> dict:

@@ -40,3 +40,24 @@ class RedisThreadStore(ThreadStore):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def check_reachable(url: str, timeout: float = 3.0) -> None:
+    """Raises ValueError naming the URL when no Redis answers there (checked at start-up, with
+    a short-lived synchronous client, so the server's own client stays on its event loop)."""
+    try:
+        import redis
+    except ImportError as error:
+        raise ValueError("a Redis thread store needs the `redis` package: "
+                         "pip install 'dialog-rails[redis]'") from error
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout,
+                                      socket_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except ValueError as error:
+        raise ValueError(f"invalid Redis URL {url!r}: {error}") from error
+    except redis.RedisError as error:
+        raise ValueError(f"cannot reach Redis at {url}: {error}") from error

@@ -127,9 +127,10 @@ class ServerProcess:
 
 
 class AppUnderTest:
-    def __init__(self, client: httpx.AsyncClient, loader: EchoLoader, registry: Any,
+    def __init__(self, app: Any, client: httpx.AsyncClient, loader: EchoLoader, registry: Any,
                  threads: Any):
-        self.client, self.loader, self.registry, self.threads = client, loader, registry, threads
+        self.app, self.client, self.loader = app, client, loader
+        self.registry, self.threads = registry, threads
 
     async def chat(self, **body: Any) -> httpx.Response:
         body.setdefault("messages", [{"role": "user", "content": "hi"}])
@@ -154,7 +155,7 @@ async def echo_app(tmp_path):
         app = create_app(registry, store, max_body_bytes=max_body_bytes)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                    base_url="http://testserver")
-        made.append(AppUnderTest(client, loader, registry, store))
+        made.append(AppUnderTest(app, client, loader, registry, store))
         return made[-1]
 
     yield build
@@ -367,3 +368,30 @@ instructions:
     content: You are a test assistant.
 """})
     return tmp_path / "models"
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server on a free port, or a skip that says why."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "no redis-server binary on PATH: the Redis store is not tested against a " \
+                 "real server here"
+        print(reason, file=sys.stderr)
+        pytest.skip(reason)
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)

@@ -111,3 +111,39 @@ async def test_stream_failure_mid_turn_is_an_error_event_without_done(echo_app, 
     assert "[DONE]" not in payloads
     assert "model down" in payloads[-1]["error"]["message"]
     assert await app.threads.get(THREAD) == []
+
+
+class _BrokenStore:
+    """A thread store whose backend is down."""
+
+    def __init__(self, fail_on: str):
+        self.fail_on = fail_on
+
+    def describe(self) -> str:
+        return "Redis at redis://10.0.0.9:6379"
+
+    async def get(self, thread_id):
+        if self.fail_on == "get":
+            raise ConnectionError("connection refused")
+        return []
+
+    async def append(self, thread_id, messages):
+        raise ConnectionError("connection reset")
+
+    async def close(self):
+        pass
+
+
+async def test_thread_store_failures_are_503_naming_the_store(echo_app):
+    app = await echo_app("solo")
+    for fail_on, words in (("get", "connection refused"), ("append", "connection reset")):
+        app.app.state.completions.threads = _BrokenStore(fail_on)
+        response = await app.chat(thread_id=THREAD)
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "thread_store_unavailable"
+        assert "redis://10.0.0.9:6379" in error["message"] and words in error["message"]
+        streamed = _sse_payloads((await app.chat(thread_id=THREAD, stream=True)).text)
+        assert words in streamed[-1]["error"]["message"]
+        assert "[DONE]" not in streamed
+

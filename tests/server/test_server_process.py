@@ -178,3 +178,32 @@ def test_start_up_errors_are_one_clear_line(args, words, served_configs):
     assert result.returncode == 1
     assert words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_config_ids_combine_configs(shared_server):
+    completion = _client(shared_server).chat.completions.create(
+        model="ignored-when-config-ids-are-given",
+        messages=[{"role": "user", "content": "what is your return policy?"}],
+        extra_body={"config_ids": ["store", "counter"]})
+    assert completion.choices[0].message.content == RETURNS
+
+
+def test_unreachable_redis_stops_start_up_with_a_clear_message(served_configs):
+    # Port 1 on loopback: nothing listens there, the connection is refused at once.
+    result = subprocess.run([sys.executable, "-m", "rails", "serve", "--config-dir",
+                             str(served_configs), "--redis-url", "redis://127.0.0.1:1/0",
+                             "--port", "1"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "cannot reach Redis at redis://127.0.0.1:1/0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_threads_in_redis_shared_by_two_servers(served_configs, server_factory, redis_server):
+    first = server_factory("--config-dir", str(served_configs), "--redis-url", redis_server)
+    second = server_factory("--config-dir", str(served_configs), "--redis-url", redis_server)
+    thread = _thread_id()
+    answers = [_client(server).chat.completions.create(
+        model="counter", messages=[{"role": "user", "content": text}],
+        extra_body={"thread_id": thread}).choices[0].message.content
+        for server, text in ((first, "a"), (second, "b"), (first, "c"))]
+    assert answers == [f"You have sent {n} messages." for n in (1, 2, 3)]

@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 
@@ -89,34 +85,6 @@ async def test_redis_store_contract_with_fakeredis():
 def test_redis_store_rejects_a_bad_url():
     with pytest.raises(ValueError, match="invalid Redis URL"):
         RedisThreadStore("http://not-redis")
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "no redis-server binary on PATH: the Redis store is not tested against a " \
-                 "real server here"
-        print(reason, file=sys.stderr)
-        pytest.skip(reason)
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 async def test_redis_store_contract_with_a_real_server(redis_server):
