@@ -467,3 +467,12 @@ bot_messages:
     assert texts == ["Total: 3.5, note: None, missing: ()"] * 2
     with pytest.raises(ValueError, match="not a valid template"):
         await actions.generate_bot_message(events=[events.bot("bad")], context={})
+
+
+def test_passthrough_end_to_end_sends_the_user_text_unchanged():
+    from rails import LLMRails, RailsConfig
+
+    llm = FakeLLM(responses=["model says hi"])
+    app = LLMRails(RailsConfig.from_content(yaml_content="passthrough: true\n"), llm=llm)
+    assert app.generate(prompt="exactly this text") == "model says hi"
+    assert llm.prompts == ["exactly this text"]
