@@ -70,7 +70,8 @@ class OpenAICompatibleModel:
         self._clients: dict[int, Any] = {}
 
     @classmethod
-    def from_parameters(cls, model: Optional[str], parameters: Optional[dict]) -> "OpenAICompatibleModel":
+    def from_parameters(cls, model: Optional[str],
+                        parameters: Optional[dict]) -> "OpenAICompatibleModel":
         params = dict(parameters or {})
         model = model or params.pop("model", None) or params.pop("model_name", None)
         for alias in ("api_base", "openai_api_base"):

@@ -133,7 +133,8 @@ def test_intent_and_message_parsers():
 
 
 def test_verbose_v1_parser_golden():
-    completion = ' User intent: greet\nbot intent: greet back\nBot message: "Hello!"\nUser message: "x"'
+    completion = (' User intent: greet\nbot intent: greet back\nBot message: "Hello!"\n'
+                  'User message: "x"')
     assert verbose_v1_parser(completion) == '  greet\nbot greet back\n  "Hello!"\nuser "x"'
 
 

@@ -1,4 +1,4 @@
-"""The generation actions called directly with hand-built event lists (spec §3.9, §3.13, §6.6)."""
+"""The generation actions called with hand-built event lists (spec §3.9, §3.13, §6.6)."""
 from __future__ import annotations
 
 import pytest
