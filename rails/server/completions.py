@@ -48,9 +48,11 @@ class ChatCompletions:
                                                     state=request.state)
             log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
             bot_message = result.response[0]
+            message, finish_reason = _visible_message(bot_message)
             if request.thread_id is not None:
-                await self._save(request, [bot_message])
-        return _completion(request, model, result, bot_message)
+                # The thread keeps what the client saw, so it stays a valid conversation.
+                await self._save(request, [message])
+        return _completion(request, model, result, bot_message, message, finish_reason)
 
     async def stream(self, request: ChatRequest, rails: Any, model: str) -> AsyncIterator[str]:
         """Server-sent events in OpenAI's chunk format, ending with `data: [DONE]`."""
@@ -105,16 +107,20 @@ class ChatCompletions:
                            code="thread_store_unavailable") from error
 
 
-def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict) -> dict:
-    finish_reason = "stop"
-    message = bot_message
-    if bot_message.get("role") == "exception":
-        # A rail raised (enable_rails_exceptions): OpenAI clients get a filtered answer whose
-        # text is the exception's message; the raw event stays in `messages`.
-        event = bot_message.get("content") or {}
-        text = event.get("message") if isinstance(event, dict) else None
-        message = {"role": "assistant", "content": text or json.dumps(event, default=str)}
-        finish_reason = "content_filter"
+def _visible_message(bot_message: dict) -> tuple[dict, str]:
+    """The OpenAI message and finish reason for the rails' answer. When a rail raised
+    (enable_rails_exceptions), clients get a filtered answer whose text is the exception's
+    message; the raw event stays in the NeMo-style `messages` field."""
+    if bot_message.get("role") != "exception":
+        return bot_message, "stop"
+    event = bot_message.get("content") or {}
+    text = event.get("message") if isinstance(event, dict) else None
+    return ({"role": "assistant", "content": text or json.dumps(event, default=str)},
+            "content_filter")
+
+
+def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict,
+                message: dict, finish_reason: str) -> dict:
     body = completion_body(new_completion_id(), model, message, finish_reason,
                            usage_from_log(result.log))
     body["messages"] = [bot_message]  # NeMo Guardrails' server field

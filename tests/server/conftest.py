@@ -238,6 +238,29 @@ async def check_stock() -> str:
 }
 
 
+# Rails exceptions on: an input rail that blocks passwords raises InputRailException.
+GUARDED_CONFIG = {
+    "config.yml": "enable_rails_exceptions: true\nrails:\n  input:\n    flows:\n"
+                  "      - block secrets\n" + COUNTER_CONFIG["config.yml"][len("rails:\n"):],
+    "flows.co": """\
+define user send a message
+  "hello there"
+
+define bot acknowledge
+  "Noted."
+
+define flow acknowledge
+  user send a message
+  bot acknowledge
+
+define subflow block secrets
+  if "password" in $user_message
+    create event InputRailException(message="Passwords must not be shared here.")
+    stop
+""",
+}
+
+
 def write_config(folder: Path, files: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -247,13 +270,15 @@ def write_config(folder: Path, files: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def served_configs(tmp_path_factory) -> Path:
-    """A config directory with the store-support example (`store`), `counter` and `failing`."""
+    """A config directory: the store-support example (`store`), `counter`, `failing` and
+    `guarded`."""
     import shutil
 
     root = tmp_path_factory.mktemp("served")
     shutil.copytree(STORE_SUPPORT, root / "store")
     write_config(root / "counter", COUNTER_CONFIG)
     write_config(root / "failing", FAILING_CONFIG)
+    write_config(root / "guarded", GUARDED_CONFIG)
     return root
 
 

@@ -38,7 +38,8 @@ def test_openai_client_plain_completion(shared_server):
 
 def test_openai_client_sends_the_whole_history_without_threads(shared_server):
     completion = _client(shared_server).chat.completions.create(model="counter", messages=[
-        {"role": "user", "content": "a"}, {"role": "assistant", "content": "You have sent 1 messages."},
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "You have sent 1 messages."},
         {"role": "user", "content": "b"}])
     assert completion.choices[0].message.content == "You have sent 2 messages."
 
@@ -79,7 +80,7 @@ def test_bad_requests_raise_clear_openai_errors(shared_server):
     with pytest.raises(openai.NotFoundError) as not_found:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user",
                                                                   "content": "hi"}])
-    assert "counter, failing, store" in str(not_found.value)
+    assert "counter, failing, guarded, store" in str(not_found.value)
     with pytest.raises(openai.BadRequestError) as short_thread:
         client.chat.completions.create(model="store", messages=[{"role": "user",
                                                                  "content": "hi"}],
@@ -93,9 +94,9 @@ def test_bad_requests_raise_clear_openai_errors(shared_server):
 
 def test_models_and_configs_listing(shared_server):
     assert sorted(model.id for model in _client(shared_server).models.list()) == [
-        "counter", "failing", "store"]
+        "counter", "failing", "guarded", "store"]
     assert httpx.get(shared_server.base_url + "/v1/rails/configs").json() == [
-        {"id": "counter"}, {"id": "failing"}, {"id": "store"}]
+        {"id": "counter"}, {"id": "failing"}, {"id": "guarded"}, {"id": "store"}]
 
 
 def test_httpx_default_config_log_and_nemo_fields(shared_server):
@@ -123,6 +124,24 @@ def test_a_failing_action_answers_the_fallback_and_names_the_cause(shared_server
     assert body["log"]["errors"][0]["type"] == "RuntimeError"
     assert "inventory database unreachable" in body["log"]["errors"][0]["message"]
     assert "traceback" not in body["log"]["errors"][0]  # only when the log is asked for
+
+
+def test_rails_exceptions_are_filtered_answers_and_keep_the_thread_usable(shared_server):
+    url, thread = shared_server.base_url + "/v1/chat/completions", _thread_id()
+
+    def say(text):
+        return httpx.post(url, timeout=30, json={
+            "model": "guarded", "thread_id": thread,
+            "messages": [{"role": "user", "content": text}]}).json()
+
+    assert say("hello")["choices"][0]["message"]["content"] == "Noted."
+    blocked = say("my password is hunter2")
+    assert blocked["choices"][0] == {
+        "index": 0, "finish_reason": "content_filter", "logprobs": None,
+        "message": {"role": "assistant", "content": "Passwords must not be shared here."}}
+    assert blocked["messages"][0]["role"] == "exception"
+    assert blocked["messages"][0]["content"]["type"] == "InputRailException"
+    assert say("ok then")["choices"][0]["message"]["content"] == "Noted."
 
 
 def test_concurrent_requests(shared_server):
