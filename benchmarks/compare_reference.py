@@ -1,7 +1,7 @@
 """Dev tool: parse every Colang 1.0 file shipped with the reference package with both parsers
 and report differences in the element lists and messages.
 
-    DIALOG_RAILS_REFERENCE_PYTHON=/work/ref-venv/bin/python python benchmarks/compare_reference.py
+    DIALOG_RAILS_REFERENCE_PYTHON=/work/ref-venv/bin/python python benchmarks/compare_reference.py [DIR]
 
 Skips (exit 0) when the reference interpreter is not available.
 """
@@ -16,7 +16,7 @@ _DUMP = r'''
 import json, os, re, sys
 import nemoguardrails
 from nemoguardrails.colang import parse_colang_file
-root = os.path.dirname(nemoguardrails.__file__)
+root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(nemoguardrails.__file__)
 out = {}
 for dirpath, _, files in os.walk(root):
     for name in files:
@@ -43,8 +43,9 @@ def main() -> int:
     if not os.path.exists(python):
         print("reference interpreter not found; skipping")
         return 0
-    dump = json.loads(subprocess.run([python, "-c", _DUMP], capture_output=True, text=True,
-                                     check=True).stdout)
+    # Optional argument: a folder of .co files to compare instead of the reference's own.
+    dump = json.loads(subprocess.run([python, "-c", _DUMP, *sys.argv[1:2]], capture_output=True,
+                                     text=True, check=True).stdout)
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
     from rails.lang import parse
 
