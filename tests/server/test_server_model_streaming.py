@@ -20,6 +20,10 @@ def test_model_tokens_stream_through_to_the_openai_client(server_factory, model_
     assert any(request.get("stream") for request in fake_llm.requests)
 
     completion = client.chat.completions.create(
-        model="assistant", messages=[{"role": "user", "content": "hi again"}])
+        model="assistant", messages=[{"role": "user", "content": "hi again"}],
+        temperature=0.25, max_tokens=40)
     assert completion.choices[0].message.content == "".join(fake_llm_words)
     assert completion.usage.total_tokens == 16
+    # OpenAI sampling parameters reach the model as the request's llm_params.
+    assert fake_llm.requests[-1]["temperature"] == 0.25
+    assert fake_llm.requests[-1]["max_tokens"] == 40
