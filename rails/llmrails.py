@@ -82,6 +82,9 @@ class LLMRails:
             options = GenerationOptions()
         messages = validate_messages([{"role": "user", "content": prompt}]
                                      if prompt is not None else list(messages))
+        from rails.llm.passthrough import raw_llm_request
+
+        raw_llm_request.set(prompt if prompt is not None else list(messages))  # passthrough
         if options is not None:
             messages = [{"role": "context",
                          "content": {"generation_options": options.model_dump()}}] + messages
@@ -93,6 +96,7 @@ class LLMRails:
 
         await self._ensure_ready()
         started = time.time()
+
         if state is not None:
             events, dialog_state = self._events_from_state(state, messages)
         else:

@@ -35,6 +35,8 @@ def _join_dict(first: dict, second: dict) -> dict:
     result = dict(first)
     for key, value in second.items():
         old = first.get(key)
+        if value is None and old is not None:
+            continue  # an unset value never erases the other config's
         if isinstance(old, dict) and isinstance(value, dict):
             result[key] = _join_dict(old, value)
         elif isinstance(old, list) and isinstance(value, list):

@@ -1,0 +1,1 @@
+"""Compatibility path: `nemoguardrails.actions.llm` -> `rails.actions.llm`."""
