@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import marshal
 
-from rails.lang.coyml import compile_coyml_flow
 from rails.lang.document import ColangDocument
 from rails.lang.expressions import Expression, ExpressionError, compile_expression
 
@@ -42,6 +41,13 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
     _documents[key] = marshal.dumps((document.flows, document.user_messages,
                                      document.bot_messages, document.imports))
     return document
+
+
+def compile_coyml_flow(flow: dict) -> dict:
+    """Compiles a CoYML flow (`{"id", "elements": [{"user": ...}, ...]}`); see coyml.py."""
+    from rails.lang.coyml import compile_coyml_flow as compile_flow
+
+    return compile_flow(flow)
 
 
 def clear_cache() -> None:

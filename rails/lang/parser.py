@@ -237,12 +237,12 @@ class DocumentParser:
             has_block = sub_end > i + 1
             text = self.normalized(i)
             token = main_token(text)
-            if token == "else" and open_if is None:
+            if (token == "else" or token == "else if") and open_if is None:
                 if nodes and isinstance(nodes[-1], Branch):
                     raise self.error(line, "`else` cannot follow `when`",
                                      "write `else when <pattern>` for the other case")
-                raise self.error(line, "`else` without a matching `if`",
-                                 "put `else` at the indentation of its `if`")
+                raise self.error(line, f"`{token}` without a matching `if`",
+                                 f"put `{token}` at the indentation of its `if`")
             if token not in FLOW_TOKENS:
                 if token in ("define", "import", "include"):
                     raise self.error(line, f"`{token}` inside a flow",

@@ -29,6 +29,8 @@ from rails.lang import parse
     ("define flow x\n  label a\n  label a\n", 3, "label 'a' is defined twice", None),
     ("define flow x\n  goto nowhere\n", 2, "no label 'nowhere'", None),
     ("define flow x\n  bot a\n  else\n    bot b\n", 3, "`else` without a matching `if`", None),
+    ("define flow x\n  bot a\n  else if $b\n    bot b\n", 3, "`else if` without a matching `if`",
+     None),
     ("define flow x\n    bot a\n  bot b\n", 3, "inconsistent indentation", "indented by 2"),
     ("define flow x\n\tbot a\n", 2, "tab in indentation", "spaces"),
     ('define bot x\n  "abc\n  def\n', 2, "unterminated string", None),
