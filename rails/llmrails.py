@@ -5,14 +5,16 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, AsyncIterator, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
 
-from rails.generation_log import build_generation_log, error_info, to_llm_call_info
 from rails.messages import (events_for_messages, history_key, response_from_events,
                             validate_messages)
-from rails.options import ExplainInfo, GenerationLog, GenerationOptions, GenerationResponse
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
+
+if TYPE_CHECKING:  # pydantic models, imported when first needed (start-up time)
+    from rails.config import RailsConfig
+    from rails.options import ExplainInfo, GenerationOptions, GenerationResponse
 
 log = logging.getLogger("rails")
 
@@ -75,11 +77,14 @@ class LLMRails:
     async def _generate(self, prompt, messages, options, state, observer) -> Any:
         if (prompt is None) == (messages is None):
             raise ValueError("pass exactly one of `prompt` or `messages`")
-        if isinstance(options, dict):
-            options = GenerationOptions(**options)
         structured = options is not None or state is not None
-        if structured and options is None:
-            options = GenerationOptions()
+        if structured:
+            from rails.options import GenerationOptions
+
+            if options is None:
+                options = GenerationOptions()
+            elif isinstance(options, dict):
+                options = GenerationOptions(**options)
         messages = validate_messages([{"role": "user", "content": prompt}]
                                      if prompt is not None else list(messages))
         from rails.llm.passthrough import raw_llm_request
@@ -170,9 +175,12 @@ class LLMRails:
 
         return stream_turn(self, prompt=prompt, messages=messages, options=options)
 
-    def explain(self) -> ExplainInfo:
+    def explain(self) -> "ExplainInfo":
         """The LLM calls, the Colang history and any errors of the last turn (built on request,
         so turns do not pay for it)."""
+        from rails.generation_log import error_info, to_llm_call_info
+        from rails.options import ExplainInfo
+
         if self._last_turn is None:
             return ExplainInfo()
         from rails.llm.history import get_colang_history
@@ -183,7 +191,7 @@ class LLMRails:
                            errors=[error_info(error) for error in errors])
 
     @property
-    def explain_info(self) -> ExplainInfo | None:
+    def explain_info(self) -> "ExplainInfo | None":
         """NeMo's attribute for the last turn's information (None before the first turn)."""
         return None if self._last_turn is None else self.explain()
 
@@ -274,7 +282,10 @@ class LLMRails:
     def _structured_response(self, prompt, options: GenerationOptions, new_message: dict,
                              new_events: list[dict], all_events: list[dict],
                              dialog_state: DialogState, turn_log: TurnLog,
-                             with_state: bool) -> GenerationResponse:
+                             with_state: bool) -> "GenerationResponse":
+        from rails.generation_log import build_generation_log
+        from rails.options import GenerationLog, GenerationResponse
+
         response = GenerationResponse(
             response=new_message["content"] if prompt is not None else [new_message])
         if options.output_vars:

@@ -30,11 +30,9 @@ class LLMTaskManager:
     """Renders task prompts and parses task outputs for one configuration."""
 
     def __init__(self, config: Any):
-        from jinja2.sandbox import SandboxedEnvironment
-
         self.config = config
-        self.env = SandboxedEnvironment()
-        self.env.filters.update(BUILTIN_FILTERS)
+        self._env: Any = None  # the jinja2 sandbox, created at the first render (start-up time)
+        self._custom_filters: dict[str, Callable] = {}
         self.output_parsers: dict[str, Callable] = dict(BUILTIN_OUTPUT_PARSERS)
         self.prompt_context: dict[str, Any] = {}
         self._templates: dict[str, tuple[Any, frozenset]] = {}
@@ -42,8 +40,21 @@ class LLMTaskManager:
 
     # -- registration --------------------------------------------------------------------
 
+    @property
+    def env(self) -> Any:
+        if self._env is None:
+            from jinja2.sandbox import SandboxedEnvironment
+
+            env = SandboxedEnvironment()
+            env.filters.update(BUILTIN_FILTERS)
+            env.filters.update(self._custom_filters)
+            self._env = env
+        return self._env
+
     def register_filter(self, filter_fn: Callable, name: Optional[str] = None) -> None:
-        self.env.filters[name or filter_fn.__name__] = filter_fn
+        self._custom_filters[name or filter_fn.__name__] = filter_fn
+        if self._env is not None:
+            self._env.filters[name or filter_fn.__name__] = filter_fn
         self._templates.clear()  # compiled templates bind filters at compile time
 
     def register_output_parser(self, output_parser: Callable, name: str) -> None:
