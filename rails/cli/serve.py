@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
     source.add_argument("--config", metavar="PATH", help="serve this single config folder")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--default-config", metavar="ID",
+    parser.add_argument("--default-config", "--default-config-id", metavar="ID",
                         help="config used when a request names none (default: the only one)")
     parser.add_argument("--threads-db", metavar="FILE",
                         help="SQLite file keeping conversation threads (default: a file in the "

@@ -19,10 +19,13 @@ Loader = Callable[[Sequence[Path]], Any]
 
 
 def is_config_folder(path: Path) -> bool:
-    if not path.is_dir() or path.name.startswith((".", "_")):
-        return False
-    return ((path / "config.yml").is_file() or (path / "config.yaml").is_file()
-            or any(path.glob("*.co")))
+    """A sub-folder that holds a config (hidden and `_private` folders never count)."""
+    return not path.name.startswith((".", "_")) and has_config_files(path)
+
+
+def has_config_files(path: Path) -> bool:
+    return path.is_dir() and ((path / "config.yml").is_file()
+                              or (path / "config.yaml").is_file() or any(path.glob("*.co")))
 
 
 def load_rails(paths: Sequence[Path]) -> Any:
@@ -46,6 +49,9 @@ class ConfigRegistry:
         self._loading: dict[tuple[str, ...], asyncio.Future] = {}
         if not self.root.is_dir():
             raise ValueError(f"config directory {str(root)!r} does not exist or is not a folder")
+        if single and not has_config_files(self.root):
+            raise ValueError(f"{str(root)!r} is not a config folder (no config.yml or .co "
+                             "files); to serve the configs in its sub-folders, use --config-dir")
         available = self.available()
         if not available:
             raise ValueError(f"no rails config found in {str(root)!r}: expected sub-folders "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import secrets
+import socket
 import subprocess
 import sys
 
@@ -187,13 +188,23 @@ def test_single_config_mode(server_factory, served_configs):
 
 
 @pytest.mark.parametrize("args, words", [
+    (["--config-dir", "{broken}", "--preload"], "config 'broken' is invalid: "),
     (["--config-dir", "/nonexistent/dir"], "does not exist"),
     (["--config-dir", "{served}", "--default-config", "nope"], "default config 'nope'"),
+    (["--config", "{served}"], "use --config-dir"),
 ])
-def test_start_up_errors_are_one_clear_line(args, words, served_configs):
-    args = [arg.replace("{served}", str(served_configs)) for arg in args]
-    result = subprocess.run([sys.executable, "-m", "rails", "serve", *args, "--port", "1"],
-                            capture_output=True, text=True, timeout=60)
+def test_start_up_errors_are_one_clear_line(args, words, served_configs, tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.yml").write_text("rails:\n  input:\n    flows: 12\n")
+    args = [arg.replace("{served}", str(served_configs)).replace("{broken}", str(tmp_path))
+            for arg in args]
+    # Should start-up wrongly succeed, the port is taken and the server stops right away.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = subprocess.run([sys.executable, "-m", "rails", "serve", *args, "--port",
+                                 str(taken.getsockname()[1])],
+                                capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert words in result.stderr
     assert "Traceback" not in result.stderr
@@ -210,8 +221,8 @@ def test_config_ids_combine_configs(shared_server):
 def test_unreachable_redis_stops_start_up_with_a_clear_message(served_configs):
     # Port 1 on loopback: nothing listens there, the connection is refused at once.
     result = subprocess.run([sys.executable, "-m", "rails", "serve", "--config-dir",
-                             str(served_configs), "--redis-url", "redis://127.0.0.1:1/0",
-                             "--port", "1"], capture_output=True, text=True, timeout=60)
+                             str(served_configs), "--redis-url", "redis://127.0.0.1:1/0"],
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "cannot reach Redis at redis://127.0.0.1:1/0" in result.stderr
     assert "Traceback" not in result.stderr
