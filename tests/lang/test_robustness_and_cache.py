@@ -43,14 +43,14 @@ def _outcome(text: str) -> None:
     assert isinstance(result, ColangDocument)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.text(alphabet=st.sampled_from(list('define flow user bot if else when $x"()=:#\\\n '
                                               "\t.,[]{}'")), max_size=120))
 def test_arbitrary_text_gives_a_document_or_a_syntax_error(text):
     _outcome("define flow f\n" + text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_mutated_valid_snippets(data):
     lines = VALID.split("\n")
