@@ -40,9 +40,15 @@ def _cache_file() -> str | bool:
     not the shared temp dir: the cache is a pickle). False when no such directory exists."""
     import os
 
-    base = os.environ.get("DIALOG_RAILS_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "dialog-rails")
+    home = os.path.expanduser("~")
+    base = os.environ.get("DIALOG_RAILS_CACHE_DIR")
+    if not base:
+        cache_home = os.environ.get("XDG_CACHE_HOME")
+        if not cache_home:
+            if home == "~":  # no home directory: do not cache
+                return False
+            cache_home = os.path.join(home, ".cache")
+        base = os.path.join(cache_home, "dialog-rails")
     try:
         os.makedirs(base, mode=0o700, exist_ok=True)
     except OSError:

@@ -44,8 +44,10 @@ def _outcome(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.text(alphabet=st.sampled_from(list('define flow user bot if else when $x"()=:#\\\n '
-                                              "\t.,[]{}'")), max_size=120))
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from(list('define flow user bot if else when $x"()=:#\\\n '
+                                          "\t.,[]{}'")), max_size=120),
+    st.text(max_size=80)))
 def test_arbitrary_text_gives_a_document_or_a_syntax_error(text):
     _outcome("define flow f\n" + text)
 
@@ -89,6 +91,11 @@ def test_lines_of_the_same_shape_share_one_lark_parse():
     doc = parse("define flow b\n  user ask about deliveries\n", "two.co")
     assert grammar.stats["lark_parses"] == before
     assert doc.flows[0]["elements"][0]["intent_name"] == "ask about deliveries"
+
+
+def test_the_grammar_ships_as_a_file_lark_loads_once():
+    assert grammar.grammar_path().name == "colang.lark"
+    assert grammar.get_parser() is grammar.get_parser()
 
 
 def test_the_valid_snippet_parses():
