@@ -39,7 +39,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--show-prompts", action="store_true",
                         help="with --verbose, also print each LLM prompt and completion")
     parser.add_argument("--streaming", action="store_true",
-                        help="print the answer as it is generated")
+                        help="print the answer as it is generated (--verbose then reports "
+                             "only the time of each turn)")
     parser.set_defaults(func=run)
 
 

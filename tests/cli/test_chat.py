@@ -57,10 +57,14 @@ def test_interactive_session_on_a_terminal(pty_session, store_support, tmp_path)
     assert GREETING in session.read_until("> ")
     session.send("where is my order?\n")
     assert ASK_NUMBER in session.read_until("> ")
+    # Line editing: arrow-up twice recalls "hi", Ctrl-A jumps to the start of the line.
+    session.send("\x1b[A\x1b[A\x01oh \n")
+    session.read_until(GREETING)  # "oh hi" is a greeting too
+    session.read_until("> ")
     session.send("\x04")  # Ctrl-D
     assert session.wait() == 0
     history = (tmp_path / ".dialog_rails_history").read_text()
-    assert "hi" in history and "where is my order?" in history
+    assert history.splitlines()[-3:] == ["hi", "where is my order?", "oh hi"]
 
 
 def test_ctrl_c_at_the_prompt_exits_cleanly(pty_session, store_support):
