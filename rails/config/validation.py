@@ -51,6 +51,11 @@ def _library_flow_ids() -> set[str]:
 
 
 def _unknown_flow_message(entry: str, known: set) -> str:
+    from rails.library import NOT_PROVIDED
+
+    if rail_flow_id(entry) in NOT_PROVIDED:
+        return (f"'{rail_flow_id(entry)}' is a rail of NeMo Guardrails' library that "
+                "dialog-rails does not provide (yet); remove it or define a flow with that id")
     message = f"no flow named '{rail_flow_id(entry)}'"
     near = closest(rail_flow_id(entry), sorted(known), n=3)
     if near:

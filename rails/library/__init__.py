@@ -19,3 +19,17 @@ def library_documents() -> tuple:
 def known_flow_ids() -> set[str]:
     """Ids of all built-in flows; rails in config.yml may name these besides the user's flows."""
     return {flow["id"] for doc in library_documents() for flow in doc.flows}
+
+
+# Rails of NeMo Guardrails' library that call third-party services or special models; a config
+# naming one gets a clear "not provided" error instead of "no such flow".
+NOT_PROVIDED = frozenset({
+    "activefence moderation", "activefence moderation detailed", "alignscore check facts",
+    "autoalign check input", "autoalign check output", "autoalign factcheck output",
+    "cleanlab trustworthiness", "content safety check input", "content safety check output",
+    "detect sensitive data on input", "detect sensitive data on output",
+    "detect sensitive data on retrieval", "gcpnlp moderation", "gcpnlp moderation detailed",
+    "gotitai rag truthcheck", "jailbreak detection heuristics", "llama guard check input",
+    "llama guard check output", "mask sensitive data on input", "mask sensitive data on output",
+    "mask sensitive data on retrieval", "patronus lynx check output hallucination",
+})

@@ -1,7 +1,6 @@
 """The default offline index ranks paraphrases, typos and inflections sensibly."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -100,19 +99,14 @@ async def test_empty_index_and_empty_query():
     assert [r.meta["score"] for r in results] == [0.0]
 
 
-async def test_build_and_search_are_fast():
+async def test_a_thousand_items_rank_the_exact_topic_first():
     items = [IndexItem(text=f"example number {i} about topic {i % 37} and item {i * 7}")
              for i in range(1000)]
     provider = LexicalSearchProvider()
-    started = time.perf_counter()
     await provider.add_items(items)
     await provider.build()
-    build_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    for _ in range(20):
-        await provider.search("example about topic 5", max_results=5)
-    search_seconds = (time.perf_counter() - started) / 20
-    assert build_seconds < 1.0 and search_seconds < 0.05
+    hits = await provider.search("example number 5 about topic 5", max_results=5)
+    assert hits[0].text.startswith("example number 5 about topic 5 ")
 
 
 def test_contractions_are_split():
