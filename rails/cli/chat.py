@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 import time
 from pathlib import Path
@@ -89,10 +88,11 @@ class ChatSession:
     loop-bound resources of the rails (HTTP clients) are reused from turn to turn."""
 
     def __init__(self, rails: Any, *, verbose: bool = False, show_prompts: bool = False,
-                 streaming: bool = False, out: TextIO = sys.stdout, err: TextIO = sys.stderr):
+                 streaming: bool = False, out: Optional[TextIO] = None,
+                 err: Optional[TextIO] = None):
         self.rails, self.verbose, self.show_prompts = rails, verbose, show_prompts
         self.streaming = streaming
-        self.out, self.err = out, err
+        self.out, self.err = out or sys.stdout, err or sys.stderr
         self.history: list[dict] = []
         self._loop = asyncio.new_event_loop()
 
@@ -159,11 +159,8 @@ def _interactive(session: ChatSession) -> int:
         while True:
             try:
                 text = input(PROMPT)
-            except EOFError:
-                print(file=sys.stdout)
-                return 0
-            except KeyboardInterrupt:
-                print(file=sys.stdout)
+            except (EOFError, KeyboardInterrupt):  # Ctrl-D, Ctrl-C: leave on a fresh line
+                print()
                 return 0
             if text.strip():
                 session.turn(text)
@@ -195,8 +192,7 @@ def _save_history(path: Optional[Path]) -> None:
 
         readline.write_history_file(str(path))
     except (OSError, ValueError) as error:
-        if os.environ.get("DIALOG_RAILS_DEBUG"):
-            print(f"could not save the chat history to {path}: {error}", file=sys.stderr)
+        print(f"(the chat history was not saved to {path}: {error})", file=sys.stderr)
 
 
 # -- the verbose report ----------------------------------------------------------------------

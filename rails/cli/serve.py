@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import logging
 import sys
 import tempfile
@@ -44,11 +45,9 @@ def default_threads_db(config_root: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        import uvicorn  # noqa: F401  (checked here to give an install hint)
-        import starlette  # noqa: F401
-    except ImportError as error:
-        print(f"dialog-rails serve needs the server extra ({error.name} is missing): "
+    missing = [name for name in ("uvicorn", "starlette") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"dialog-rails serve needs the server extra ({', '.join(missing)} missing): "
               "pip install 'dialog-rails[server]'", file=sys.stderr)
         return 1
     from rails.errors import RailsError
