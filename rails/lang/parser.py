@@ -7,6 +7,7 @@ hands flow bodies to `compiler.py` for the flat element lists of spec §2.3.
 from __future__ import annotations
 
 import ast
+import difflib
 import logging
 import re
 import textwrap
@@ -143,7 +144,14 @@ class DocumentParser:
         if token in _UNSUPPORTED:
             return self.error(line, _UNSUPPORTED[token], f"valid statements: {VALID_STATEMENTS}")
         hint = f"valid statements: {VALID_STATEMENTS}"
-        if has_block:
+        close = difflib.get_close_matches(token, sorted(FLOW_TOKENS | {"define", "execute"}),
+                                          n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean `{close[0]}`? {hint}"
+        if token.startswith("$"):
+            hint = ("assignments are `$name = <expression>`, `$name = execute <action>` or "
+                    "`$name = ...` (spaces around `=`)")
+        elif has_block:
             hint = ("an unknown word followed by an indented block is a legacy namespace "
                     "header, which is not supported; start the block with `define flow NAME`")
         elif token.startswith("@"):
@@ -160,11 +168,14 @@ class DocumentParser:
         if kind in ("action", "snippet"):
             return
         has_body = end > index + 1
+        if kind in ("user", "bot") and not stmt.name:
+            raise self.error(line, f"`define {kind}` needs a name",
+                             f"write `define {kind} NAME` followed by quoted examples")
         if kind == "user":
-            name = (stmt.name or "").replace("|", " ")
+            name = stmt.name.replace("|", " ")
             examples = self.doc.user_messages.setdefault(name, [])
             if not has_body:  # quirk: the name itself becomes an intent reference
-                examples.append("{intent:" + (stmt.name or "").replace(" ", "|") + "}")
+                examples.append("{intent:" + stmt.name.replace(" ", "|") + "}")
                 return
             self.message_body(index + 1, end, examples, user=True)
             return
@@ -172,9 +183,6 @@ class DocumentParser:
             if not has_body:
                 raise self.error(line, f"`define bot {stmt.name or ''}` has no messages",
                                  'add indented variants below it, e.g.   "Hello there!"')
-            if not stmt.name:
-                raise self.error(line, "`define bot` needs a name",
-                                 "write `define bot NAME` followed by quoted variants")
             variants = self.doc.bot_messages.setdefault(stmt.name, [])
             self.message_body(index + 1, end, variants, user=False)
             return
@@ -496,7 +504,10 @@ def _with_strings(text: str, parse: Any) -> Statement:
     strings = _QUOTED.findall(text)
     if not strings:
         return parse(text)
-    stmt = parse(_QUOTED.sub('""', text))
+    try:
+        stmt = parse(_QUOTED.sub('""', text))
+    except LineSyntaxError:
+        return parse(text)  # report the error on the line as written
     if stmt.kind == "bot" and stmt.text is not None and len(strings) == 1:
         return Statement("bot", name=stmt.name, text=strings[0][1:-1], params=stmt.params)
     return parse(text)  # strings elsewhere (e.g. parameter values): parse the line as it is

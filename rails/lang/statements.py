@@ -340,7 +340,13 @@ class LineTransformer(Transformer):
         return ex.variable(str(token)[1:])
 
     def name(self, token: Token) -> ex.Evaluator:
-        return ex.bare_name(str(token))
+        name = str(token)
+        if name not in ex.FUNCTIONS:
+            hint = f"variables are written `${name}`; the only function is `len`"
+            if name in ("execute", "exec", "run"):
+                hint = "to store an action's result write `$name = execute ACTION(...)`"
+            raise LineError(f"unknown name '{name}' in an expression", hint)
+        return ex.bare_name(name)
 
     def number(self, token: Token) -> ex.Evaluator:
         return ex.number(str(token))

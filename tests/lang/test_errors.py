@@ -47,6 +47,11 @@ from rails.lang import parse
      '"quoted strings"'),
     ("define user x\n  bot hello\n", 2, "inside `define user` is not supported", None),
     ("define flow x\n  meta {bad}\n", 2, "bad meta value", "JSON"),
+    ("define flow x\n  $x = execute\n", 2, "unknown name 'execute'", "execute ACTION"),
+    ("define flow x\n  bto hello\n", 2, "Unknown main token 'bto'", "did you mean `bot`?"),
+    ("define flow x\n  $x =\n", 2, "Unknown main token '$x'", "assignments are"),
+    ("define user\n  \"hi\"\n", 1, "`define user` needs a name", None),
+    ('define flow x\n  bot hi "a" "b"\n', 2, 'unexpected `"b"`', None),
     ("define flow x\n  if $a\n    meta {\"priority\": 1}\n", 3, "top level", None),
 ])
 def test_error_message_location_and_hint(syntax_error, text, line, message, hint):
