@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rails.runtime.matching import start_keys
+from rails.runtime.matching import event_keys, start_keys
 
 DEFAULT_TRIGGER_TYPES = ("UserIntent", "BotIntent", "run_action", "InternalSystemActionFinished")
 
@@ -84,12 +84,14 @@ class FlowIndex:
         self.by_id: dict[str, FlowConfig] = {}
         self._by_key: dict[tuple, list[FlowConfig]] = {}
         self._always: list[FlowConfig] = []
+        self._merged: dict[tuple, list[FlowConfig]] = {}  # event keys -> candidates
 
     def add(self, config: FlowConfig) -> bool:
         """Registers a flow; the first flow with a given id wins (user flows shadow built-ins)."""
         if config.id in self.by_id:
             return False
         self.by_id[config.id] = config
+        self._merged.clear()
         if config.is_subflow or not config.elements:
             return True
         if not config.starts_with_pattern:
@@ -101,15 +103,13 @@ class FlowIndex:
 
     def candidates(self, event: dict) -> list[FlowConfig]:
         """Flows that may start on `event`, in load order."""
-        from rails.runtime.matching import event_keys
-
-        found: list[FlowConfig] = []
-        for key in event_keys(event):
-            found.extend(self._by_key.get(key, ()))
-        if self._always:
-            found.extend(self._always)
-        if len(found) > 1:
-            found = sorted(set(found), key=_load_order)
+        keys = event_keys(event)
+        found = self._merged.get(keys)
+        if found is None:
+            found = [config for key in keys for config in self._by_key.get(key, ())]
+            found = sorted(set(found + self._always), key=_load_order)
+            if len(self._merged) < 10_000:  # event values are user data: bound the memo
+                self._merged[keys] = found
         return found
 
 

@@ -190,8 +190,7 @@ class Runtime:
         context = dict(state.action_context)
         record = ActionRecord(name, params, time.time())
         turn_log.action(record)
-        injected = dict(self.injected)
-        injected["state"] = state
+        injected = {**self.injected, "state": state}
         call_log = _current_call_log()
         calls_before = len(call_log.calls) if call_log is not None else 0
         scope = turn_log.action_scope(name) if turn_log.action_scope else nullcontext()
