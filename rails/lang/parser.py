@@ -6,7 +6,6 @@ hands flow bodies to `compiler.py` for the flat element lists of spec §2.3.
 """
 from __future__ import annotations
 
-import ast
 import difflib
 import logging
 import re
@@ -21,7 +20,9 @@ from rails.lang.grammar import LineSyntaxError, parse_line
 from rails.lang.lines import Line, anonymous_flow_hash, logical_lines
 from rails.lang.normalize import main_token, normalize
 from rails.lang.shapes import parse_statement
+from rails.lang.hints import UNSUPPORTED, VALID_STATEMENTS, hint_for, original_column, what
 from rails.lang.statements import Statement
+from rails.lang.values import looks_like_yaml, param_value, user_example, yaml_scalar
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,6 @@ FLOW_TOKENS = frozenset((
     "user", "bot", "event", "run", "set", "do", "if", "else", "else if", "else when", "while",
     "check", "when", "label", "checkpoint", "goto", "go to", "meta", "infer", "any", "stop",
     "abort", "break", "continue", "pass", "return", "done"))
-VALID_STATEMENTS = ("user, bot, event, execute/run, $var = ..., set, do, if/else if/else, "
-                    "while, when/else when, label, goto, meta, priority, create event, stop, "
-                    "abort, break, continue, return, done, check")
 MODIFIERS = {
     "interruption": ("is_interruption_flow", True), "repair": ("is_interruption_flow", True),
     "test": ("is_test", True), "non-interruptable": ("interruptable", False),
@@ -40,17 +38,9 @@ MODIFIERS = {
     "extension": ("is_extension", True), "sample": ("is_sample", True),
     "response": ("is_response", True),
 }
-_UNSUPPORTED = {
-    "expect": "`expect` is not a Colang 1.0 statement",
-    "log": "`log` is not a Colang 1.0 statement",
-    "...": "a line that is only `...` is not a statement; write `bot ...`, `user ...` or "
-           "`$name = ...`",
-}
 _IS_V1 = re.compile(r"^\s*define", re.MULTILINE)
 _DOCSTRINGS = re.compile(r'""".*?"""', re.DOTALL)
 _COMMENTS = re.compile(r"#.*$", re.MULTILINE)
-_USER_PARAM = re.compile(r"\$([^ \"'!?\-,;</]*(?:\w|\]))")
-_LINK = re.compile(r"\[(.*?)\]\((.*?)\)")
 _QUOTED = re.compile(r'"[^"]*"')
 # Statements that may be followed by an indented block of `key: value` parameters.
 _TAKES_PARAMETERS = frozenset(("user", "event", "run", "do", "label", "checkpoint", "infer"))
@@ -110,9 +100,9 @@ class DocumentParser:
                 return parse_statement(text)
             return parse_line(text, start)
         except LineSyntaxError as error:
-            raise self.error(line, f"{_what(text, start)}: {error.message}",
-                             error.hint or _hint_for(text, error),
-                             _original_column(line.text.strip(), text, error.column)) from None
+            raise self.error(line, f"{what(text, start)}: {error.message}",
+                             error.hint or hint_for(text, error),
+                             original_column(line.text.strip(), text, error.column)) from None
 
     def source_mapping(self, line: Line) -> dict:
         return {"filename": self.path, "line_number": line.number, "line_text": line.text,
@@ -141,8 +131,8 @@ class DocumentParser:
         return self.doc
 
     def unknown_token(self, line: Line, token: str, has_block: bool) -> ColangSyntaxError:
-        if token in _UNSUPPORTED:
-            return self.error(line, _UNSUPPORTED[token], f"valid statements: {VALID_STATEMENTS}")
+        if token in UNSUPPORTED:
+            return self.error(line, UNSUPPORTED[token], f"valid statements: {VALID_STATEMENTS}")
         hint = f"valid statements: {VALID_STATEMENTS}"
         close = difflib.get_close_matches(token, sorted(FLOW_TOKENS | {"define", "execute"}),
                                           n=1, cutoff=0.6)
@@ -454,14 +444,11 @@ class DocumentParser:
                 if part.type == "STRING":
                     content = next_string()[1:-1]
                     if user:
-                        if "$" in content:
-                            content = _USER_PARAM.sub(_braced_param, content)
-                        if "](" in content:
-                            content = _LINK.sub(_braced_link, content)
+                        content = user_example(content)
                     parts.append(content)
                 else:
                     ref = str(part).strip()
-                    if _looks_like_yaml(ref):
+                    if looks_like_yaml(ref):
                         raise self.error(
                             line, "rich (YAML) messages are not supported",
                             'write each message as a quoted string, e.g.   "Hello there!"')
@@ -511,80 +498,6 @@ def _with_strings(text: str, parse: Any) -> Statement:
     if stmt.kind == "bot" and stmt.text is not None and len(strings) == 1:
         return Statement("bot", name=stmt.name, text=strings[0][1:-1], params=stmt.params)
     return parse(text)  # strings elsewhere (e.g. parameter values): parse the line as it is
-
-
-def _braced_param(match: re.Match) -> str:
-    return "{" + match.group(1) + "}"
-
-
-def _braced_link(match: re.Match) -> str:
-    return "{" + match.group(2) + "}"
-
-
-def _original_column(original: str, parsed: str, column: int | None) -> int | None:
-    """The column in the line as written of a column in its normalized text (normalization
-    rewrites the start of a line, e.g. `execute` -> `run`; the rest is usually unchanged)."""
-    if column is None:
-        return None
-    if original == parsed:
-        return column
-    tail = parsed[column:]
-    return len(original) - len(tail) if tail and original.endswith(tail) else None
-
-
-def _looks_like_yaml(text: str) -> bool:
-    return text.endswith(":") or ":" in text
-
-
-def param_value(text: str) -> Any:
-    """A parameter value: `$ref` stays a string; otherwise a Python/YAML-ish literal."""
-    if text.startswith("$"):
-        return text
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null", "~"):
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        raise ValueError(f"cannot read the value {text!r}") from None
-
-
-def yaml_scalar(text: str | None) -> Any:
-    """YAML-like reading of a `meta` block value (bare words are strings)."""
-    if text is None:
-        return None
-    try:
-        return param_value(text)
-    except ValueError:
-        return text
-
-
-def _what(text: str, start: str) -> str:
-    if start == "param_line":
-        return "invalid parameter line"
-    return f"invalid `{main_token(text)}` statement"
-
-
-def _hint_for(text: str, error: LineSyntaxError) -> str | None:
-    token = main_token(text)
-    expected = {str(e) for e in error.expected}
-    if token == "define":
-        if expected & {"DEFINE_KIND", "MODIFIER"}:
-            return ("write `define [modifiers] flow|subflow|user|bot NAME`; modifiers: "
-                    + ", ".join(sorted(MODIFIERS)))
-    if token in ("run", "do", "user", "event", "infer") and "(" in text:
-        return ("arguments are `name=value` pairs (or bare values); values are `$variables` or "
-                "literals (numbers, \"strings\", True/False/None, lists, dicts); compute other "
-                "values first, e.g. `$total = $a + 1`")
-    if token in ("if", "else if", "while", "check", "set"):
-        return "expressions are Python-like: `$count > 1 and $name == \"x\"`"
-    if token in ("when", "else when"):
-        return "write `when user <intent>`, `when bot <intent>` or `when event <Type>`"
-    if token == "bot":
-        return 'write `bot <intent>`, optionally followed by "text" and `with $param`'
-    return None
 
 
 def parse_document(text: str, path: str | None) -> ColangDocument:
