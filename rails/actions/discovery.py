@@ -37,7 +37,11 @@ def action_files(path: Path) -> list[Path]:
 
 
 def import_file(file: Path) -> ModuleType:
-    """Import a Python file as a module of its own; raises what the import raises."""
+    """Import a Python file as a module of its own; raises what the import raises. NeMo
+    Guardrails action files may `import nemoguardrails` (see rails.compat)."""
+    from rails.compat import install_nemoguardrails_alias
+
+    install_nemoguardrails_alias()
     file = file.resolve()
     stat = file.stat()
     key = (str(file), stat.st_size, stat.st_mtime_ns)

@@ -20,6 +20,9 @@ def load_config_module(folder: Union[str, Path]) -> Optional[ModuleType]:
         path = path / "config.py"
     if not path.is_file():
         return None
+    from rails.compat import install_nemoguardrails_alias
+
+    install_nemoguardrails_alias()  # NeMo Guardrails config.py files import nemoguardrails
     resolved = str(path.resolve())
     name = "rails_user_config_" + hashlib.sha1(resolved.encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, resolved)
