@@ -41,6 +41,13 @@ def create_llm(model_config: Any) -> Any:
     parameters = dict(_get(model_config, "parameters") or {})
     if not engine:
         raise ConfigError("a model has no `engine`", key="models")
+    from rails.llm.providers import get_llm_provider
+
+    registered = get_llm_provider(engine)
+    if registered is not None:
+        if model and "model" not in parameters and "model_name" not in parameters:
+            parameters["model"] = model
+        return _construct(registered, engine, parameters)
     if engine in NATIVE_ENGINES:
         from rails.llm.openai_engine import OpenAICompatibleModel
 

@@ -1,0 +1,1 @@
+"""Compatibility path: `nemoguardrails.kb` -> `rails.kb` (see `rails.index`)."""
