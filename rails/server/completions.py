@@ -31,7 +31,7 @@ class ChatCompletions:
             raise ApiError(400, "this server keeps no threads; send the whole conversation "
                            "instead of `thread_id`", param="thread_id", code="threads_disabled")
         rails = await self.registry.get(ids)
-        return rails, request.model or "+".join(ids)
+        return rails, "+".join(ids)  # the configs that answered, whatever selected them
 
     async def complete(self, request: ChatRequest) -> dict:
         rails, model = await self.prepare(request)

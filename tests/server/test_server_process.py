@@ -216,6 +216,7 @@ def test_config_ids_combine_configs(shared_server):
         messages=[{"role": "user", "content": "what is your return policy?"}],
         extra_body={"config_ids": ["store", "counter"]})
     assert completion.choices[0].message.content == RETURNS
+    assert completion.model == "store+counter"
 
 
 def test_unreachable_redis_stops_start_up_with_a_clear_message(served_configs):
