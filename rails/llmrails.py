@@ -195,6 +195,16 @@ class LLMRails:
         """NeMo's attribute for the last turn's information (None before the first turn)."""
         return None if self._last_turn is None else self.explain()
 
+    async def aclose(self) -> None:
+        """Close pooled connections (actions server, built-in model engine). The instance can
+        still be used afterwards: clients are re-created on demand."""
+        parts = self._parts
+        closables = [parts.runtime.remote, *{id(m): m for m in parts.llms.values()}.values()]
+        for resource in closables:
+            close = getattr(resource, "aclose", None)
+            if close is not None:
+                await close()
+
     # -- registration ----------------------------------------------------------------------
 
     def register_action(self, action: Callable, name: Optional[str] = None) -> "LLMRails":

@@ -75,3 +75,12 @@ def test_output_rail_blocks(app):
     reply = app.generate(messages=[{"role": "user", "content": "any risky shortcuts?"}])
     assert reply["content"] == "I'm sorry, I can't respond to that."
     assert len(FakeOpenAI.requests) == 3
+
+
+async def test_async_use_and_closing_the_pooled_connections(app):
+    reply = await app.generate_async(messages=[{"role": "user", "content": "water?"}])
+    assert reply["content"] == "Bring water and a map."
+    await app.aclose()
+    again = await app.generate_async(messages=[{"role": "user", "content": "map?"}])
+    assert again["content"] == "Bring water and a map."  # clients come back on demand
+    await app.aclose()
