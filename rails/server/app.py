@@ -25,7 +25,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
-    from starlette.responses import JSONResponse, StreamingResponse
+    from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
     completions = ChatCompletions(registry, threads)
@@ -33,7 +33,10 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     async def chat_completions(request: Request):
         body = parse_chat_request(await _json_body(request, max_body_bytes))
         if not body.stream:
-            return JSONResponse(await completions.complete(body))
+            # Actions may leave values JSON cannot hold (datetimes, objects) in `output_data`
+            # or `state`: they travel as their string form rather than failing the turn.
+            return Response(json.dumps(await completions.complete(body), default=str),
+                            media_type="application/json")
         rails, model = await completions.prepare(body)
         return StreamingResponse(completions.stream(body, rails, model),
                                  media_type="text/event-stream",

@@ -244,3 +244,22 @@ async def test_new_config_folders_appear_without_restart(echo_app):
     assert [m["id"] for m in (await app.client.get("/v1/models")).json()["data"]] == [
         "alpha", "late"]
     assert (await app.chat(model="late")).status_code == 200
+
+
+async def test_values_json_cannot_hold_travel_as_text(echo_app, echo_rails):
+    import datetime
+
+    app = await echo_app("solo")
+    rails = echo_rails("solo")
+    original = rails.generate_async
+
+    async def with_output_data(**kwargs):
+        result = await original(**kwargs)
+        result.output_data = {"when": datetime.date(2026, 1, 2)}
+        return result
+
+    rails.generate_async = with_output_data
+    app.registry._loaded[("solo",)] = rails
+    response = await app.chat(options={"output_vars": ["when"]})
+    assert response.status_code == 200
+    assert response.json()["output_data"] == {"when": "2026-01-02"}
