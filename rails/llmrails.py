@@ -216,8 +216,13 @@ class LLMRails:
         return self
 
     def register_action_param(self, name: str, value: Any) -> "LLMRails":
-        """Make `value` available to every action that has a parameter called `name`."""
-        self._parts.action_params[name] = value
+        """Make `value` available to every action that has a parameter called `name`.
+        `<type>_llm` also replaces the configured model of that type in `llms`."""
+        params = self._parts.action_params
+        params[name] = value
+        model_type = name[:-4] if name.endswith("_llm") else None
+        if model_type and model_type in params["llms"]:
+            params["llms"][model_type] = value
         return self
 
     def register_filter(self, filter_fn: Callable, name: Optional[str] = None) -> "LLMRails":

@@ -26,10 +26,8 @@ def known_flow_ids() -> set[str]:
 NOT_PROVIDED = frozenset({
     "activefence moderation", "activefence moderation detailed", "alignscore check facts",
     "autoalign check input", "autoalign check output", "autoalign factcheck output",
-    "cleanlab trustworthiness", "content safety check input", "content safety check output",
-    "detect sensitive data on input", "detect sensitive data on output",
+    "cleanlab trustworthiness", "detect sensitive data on input", "detect sensitive data on output",
     "detect sensitive data on retrieval", "gcpnlp moderation", "gcpnlp moderation detailed",
-    "gotitai rag truthcheck", "jailbreak detection heuristics", "llama guard check input",
-    "llama guard check output", "mask sensitive data on input", "mask sensitive data on output",
+    "gotitai rag truthcheck", "jailbreak detection heuristics", "mask sensitive data on input", "mask sensitive data on output",
     "mask sensitive data on retrieval", "patronus lynx check output hallucination",
 })
