@@ -7,7 +7,9 @@ from typing import Any
 
 from rails.errors import ConfigError
 
-NATIVE_ENGINES = frozenset({"openai", "openai_compatible", "openai-compatible"})
+NATIVE_ENGINES = frozenset({"openai", "openai_compatible", "openai-compatible", "vllm_openai"})
+# Engines that speak the older `/completions` route of the same protocol.
+COMPLETION_ENGINES = frozenset({"vllm_openai"})
 
 # engine -> (module, class, pip package) for LangChain chat models we know how to build.
 LANGCHAIN_CHAT_MODELS: dict[str, tuple[str, str, str]] = {
@@ -51,6 +53,8 @@ def create_llm(model_config: Any) -> Any:
     if engine in NATIVE_ENGINES:
         from rails.llm.openai_engine import OpenAICompatibleModel
 
+        if engine in COMPLETION_ENGINES:
+            parameters.setdefault("api", "completions")
         return OpenAICompatibleModel.from_parameters(model, parameters)
     return _langchain_model(engine, model, parameters)
 

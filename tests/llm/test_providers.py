@@ -16,3 +16,13 @@ def test_registered_provider_serves_its_engine_name():
         yaml_content="models:\n  - type: main\n    engine: wrapped_fake\n")
     app = LLMRails(config)
     assert app.generate(prompt="hi") == "Hello from the wrapped model."
+
+
+def test_vllm_openai_engine_is_served_natively():
+    from rails.llm.models import create_llm
+
+    model = create_llm({"type": "llama_guard", "engine": "vllm_openai",
+                        "parameters": {"openai_api_base": "http://127.0.0.1:5000/v1",
+                                       "model_name": "meta-llama/LlamaGuard-7b"}})
+    assert model.endpoint == "http://127.0.0.1:5000/v1/completions"
+    assert model.model == "meta-llama/LlamaGuard-7b"
