@@ -9,6 +9,7 @@ Statement syntax lives in `grammar/colang.lark` (parsed with lark, LALR); see
 """
 from __future__ import annotations
 
+import logging
 import marshal
 
 from rails.lang.document import ColangDocument
@@ -17,6 +18,7 @@ from rails.lang.expressions import Expression, ExpressionError, compile_expressi
 __all__ = ["parse", "compile_expression", "compile_coyml_flow", "ColangDocument",
            "Expression", "ExpressionError", "clear_cache"]
 
+_log = logging.getLogger("rails.lang")
 # (path, text) -> the document's data, marshalled: unmarshalling hands every caller its own
 # copy (callers may mutate flows) at C speed.
 _documents: dict[tuple, bytes] = {}
@@ -27,19 +29,33 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
     """Parses a Colang 1.0 text. Raises rails.errors.ColangSyntaxError naming file and line.
 
     A text that is not Colang 1.0 (spec §1.1, e.g. only comments) gives an empty document.
-    Repeated calls with the same (path, text) return a fresh copy of the cached result.
+    Repeated calls with the same (path, text) return a fresh copy of the cached result; the
+    result is also kept on disk between processes (see disk_cache.py).
     """
     key = (path, text)
     found = _documents.get(key)
     if found is not None:
         return ColangDocument(*marshal.loads(found))
-    from rails.lang.parser import parse_document
+    from rails.lang import disk_cache
 
-    document = parse_document(text, path)
+    stored = disk_cache.load(path, text)
+    if stored is not None:
+        data, warnings = stored
+        for warning in warnings:
+            _log.warning(warning)
+        document = ColangDocument(*data)
+        data_bytes = marshal.dumps(data)
+    else:
+        from rails.lang.parser import parse_document
+
+        document, warnings = parse_document(text, path)
+        data = (document.flows, document.user_messages, document.bot_messages,
+                document.imports)
+        data_bytes = marshal.dumps(data)
+        disk_cache.store(path, text, data, warnings)
     if len(_documents) >= _DOCUMENT_CACHE_LIMIT:
         _documents.clear()
-    _documents[key] = marshal.dumps((document.flows, document.user_messages,
-                                     document.bot_messages, document.imports))
+    _documents[key] = data_bytes
     return document
 
 

@@ -35,27 +35,36 @@ def grammar_path() -> Path:
     raise FileNotFoundError(f"colang.lark not found in {installed} or {source}")
 
 
-def _cache_file() -> str | bool:
-    """Where lark keeps the compiled parse tables between processes (a per-user directory,
-    not the shared temp dir: the cache is a pickle). False when no such directory exists."""
+def cache_dir() -> str | None:
+    """The per-user directory for what is kept between processes (lark's tables, parsed
+    documents): `$DIALOG_RAILS_CACHE_DIR`, else `$XDG_CACHE_HOME/dialog-rails`, else
+    `~/.cache/dialog-rails`; None when it cannot be created or `DIALOG_RAILS_NO_CACHE` is set.
+    Not the shared temp dir: the files are deserialized (pickle, marshal)."""
     import os
 
-    home = os.path.expanduser("~")
+    if os.environ.get("DIALOG_RAILS_NO_CACHE"):
+        return None
     base = os.environ.get("DIALOG_RAILS_CACHE_DIR")
     if not base:
         cache_home = os.environ.get("XDG_CACHE_HOME")
         if not cache_home:
-            if home == "~":  # no home directory: do not cache
-                return False
+            home = os.path.expanduser("~")
+            if home == "~":  # no home directory
+                return None
             cache_home = os.path.join(home, ".cache")
         base = os.path.join(cache_home, "dialog-rails")
     try:
         os.makedirs(base, mode=0o700, exist_ok=True)
     except OSError:
-        return False
-    if not os.access(base, os.W_OK):
-        return False
-    return os.path.join(base, "colang-grammar.lark-cache")
+        return None
+    return base if os.access(base, os.W_OK) else None
+
+
+def _cache_file() -> str | bool:
+    import os
+
+    base = cache_dir()
+    return os.path.join(base, "colang-grammar.lark-cache") if base else False
 
 
 def get_parser() -> Any:

@@ -46,7 +46,16 @@ def _closes_after_comment(stripped: str) -> bool:
     return head != stripped and len(head) > 1 and head.endswith('"')
 
 
-def logical_lines(content: str, path: str | None = None) -> list[Line]:
+def warn(warnings: list | None, message: str) -> None:
+    """Logs a warning about a file and records it (parsed documents cached on disk replay
+    their warnings when loaded)."""
+    log.warning(message)
+    if warnings is not None:
+        warnings.append(message)
+
+
+def logical_lines(content: str, path: str | None = None,
+                  warnings: list | None = None) -> list[Line]:
     raw_lines = content.split("\n")
     lines: list[Line] = []
     append = lines.append
@@ -65,7 +74,7 @@ def logical_lines(content: str, path: str | None = None) -> list[Line]:
             # 1. A line opening a double-quoted string that does not close on it.
             if (not stripped.startswith('"""') and not stripped.endswith('"')
                     and not _closes_after_comment(stripped)):
-                i = _multiline_string(raw_lines, i, stripped, comment, append, path)
+                i = _multiline_string(raw_lines, i, stripped, comment, append, path, warnings)
                 comment = None
                 continue
         elif first == "#":
@@ -116,12 +125,12 @@ def logical_lines(content: str, path: str | None = None) -> list[Line]:
         comment = None
         i += 1
     if in_docstring:
-        log.warning('%s: a doc string (""") is never closed', path or "<string>")
+        warn(warnings, f'{path or "<string>"}: a doc string (""") is never closed')
     return lines
 
 
 def _multiline_string(raw_lines: list[str], start: int, stripped: str, comment: str | None,
-                      append: Any, path: str | None) -> int:
+                      append: Any, path: str | None, warnings: list | None) -> int:
     """Joins the lines of a multi-line string; returns the index after its last line."""
     raw = raw_lines[start]
     parts = [stripped]
@@ -139,8 +148,8 @@ def _multiline_string(raw_lines: list[str], start: int, stripped: str, comment: 
             hint='close the string with `"` (strings may span lines, but must end)')
     swallowed = [p for p in parts[1:] if p.split(" ", 1)[0] in _STATEMENT_WORDS]
     if swallowed:
-        log.warning("%s:%d: the multi-line string starting here also contains the line %r; "
-                    "is a closing quote missing?", path or "<string>", start + 1, swallowed[0])
+        warn(warnings, f"{path or '<string>'}:{start + 1}: the multi-line string starting here "
+                       f"also contains the line {swallowed[0]!r}; is a closing quote missing?")
     append(Line("\n".join(parts), i + 1, _indent_of(raw), comment))
     return i + 1
 

@@ -7,7 +7,6 @@ hands flow bodies to `compiler.py` for the flat element lists of spec §2.3.
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 import textwrap
 from typing import Any
@@ -17,14 +16,13 @@ from rails.lang import expressions as ex
 from rails.lang.compiler import Branch, If, Node, While, compile_body
 from rails.lang.document import ColangDocument, copy_value
 from rails.lang.grammar import LineSyntaxError, parse_line
-from rails.lang.lines import Line, anonymous_flow_hash, logical_lines
+from rails.lang.lines import Line, anonymous_flow_hash, logical_lines, warn
 from rails.lang.normalize import main_token, normalize
 from rails.lang.shapes import parse_statement
 from rails.lang.hints import UNSUPPORTED, VALID_STATEMENTS, hint_for, original_column, what
 from rails.lang.statements import Statement
 from rails.lang.values import looks_like_yaml, param_value, user_example, yaml_scalar
 
-log = logging.getLogger(__name__)
 
 FLOW_TOKENS = frozenset((
     "user", "bot", "event", "run", "set", "do", "if", "else", "else if", "else when", "while",
@@ -58,7 +56,8 @@ class DocumentParser:
     def __init__(self, text: str, path: str | None):
         self.text = text
         self.path = path
-        self.lines: list[Line] = logical_lines(text, path)
+        self.warnings: list[str] = []
+        self.lines: list[Line] = logical_lines(text, path, self.warnings)
         self.doc = ColangDocument()
         self.flow_ids: dict[str, int] = {}
         self._content: list[str] | None = None
@@ -456,14 +455,14 @@ class DocumentParser:
             message = parts[0].strip() if len(parts) == 1 else \
                 " {intent:and} ".join(parts).strip()
             if "\n" in message:
-                log.warning("%s:%d: only the first line of a multi-line message is kept",
-                            self.path or "<string>", line.number)
+                warn(self.warnings, f"{self.path or '<string>'}:{line.number}: only the first "
+                                    "line of a multi-line message is kept")
                 message = message.split("\n", 1)[0].strip()
             out.append(message)
         if conditional:
-            log.warning("%s:%d: conditions (if/else) in a bot message definition are ignored; "
-                        "all variants are pooled", self.path or "<string>",
-                        self.lines[start - 1].number)
+            warn(self.warnings, f"{self.path or '<string>'}:{self.lines[start - 1].number}: "
+                                "conditions (if/else) in a bot message definition are "
+                                "ignored; all variants are pooled")
 
     def body_statement(self, index: int, text: str) -> Statement:
         try:
@@ -500,7 +499,9 @@ def _with_strings(text: str, parse: Any) -> Statement:
     return parse(text)  # strings elsewhere (e.g. parameter values): parse the line as it is
 
 
-def parse_document(text: str, path: str | None) -> ColangDocument:
+def parse_document(text: str, path: str | None) -> tuple[ColangDocument, list[str]]:
+    """The document and the warnings given while parsing it."""
     if not is_colang_v1(text):
-        return ColangDocument()
-    return DocumentParser(text, path).run()
+        return ColangDocument(), []
+    parser = DocumentParser(text, path)
+    return parser.run(), parser.warnings

@@ -53,3 +53,11 @@ def user(name: str, **params) -> dict:
 @pytest.fixture
 def shapes():
     return {"utter": utter, "user": user}
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path, monkeypatch):
+    """Every test gets an empty on-disk parse cache, so no result comes from an earlier run."""
+    monkeypatch.setenv("DIALOG_RAILS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DIALOG_RAILS_NO_CACHE", raising=False)
+    return tmp_path / "cache"
