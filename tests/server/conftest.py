@@ -166,13 +166,6 @@ async def echo_app(tmp_path):
 
 
 @pytest.fixture
-def config_dir_factory(tmp_path):
-    def make(*names: str) -> Path:
-        return make_config_dir(tmp_path / "made", *names)
-    return make
-
-
-@pytest.fixture
 def echo_rails():
     return EchoRails
 
