@@ -13,6 +13,7 @@ import logging
 import marshal
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def store(path: str | None, text: str, data: Any, warnings: list[str]) -> None:
     folder = os.path.dirname(entry)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        temporary = f"{entry}.{os.getpid()}.tmp"
+        temporary = f"{entry}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(temporary, "wb") as handle:
             handle.write(marshal.dumps((data, warnings)))
         os.replace(temporary, entry)
