@@ -21,8 +21,10 @@ class EchoRails:
     """Answers "<config>: <last user text> #<number of user messages seen>", so tests can see
     which config answered and how much history reached it. Records every call."""
 
-    def __init__(self, name: str, delay: float = 0.0, fail_with: Optional[BaseException] = None):
+    def __init__(self, name: str, delay: float = 0.0, fail_with: Optional[BaseException] = None,
+                 output_data: Optional[dict] = None):
         self.name, self.delay, self.fail_with = name, delay, fail_with
+        self.output_data = output_data
         self.calls: list[dict] = []
 
     def _answer(self, messages: list[dict]) -> str:
@@ -40,7 +42,8 @@ class EchoRails:
         log = GenerationLog(stats=stats, colang_history="user \"hi\"")
         return GenerationResponse(response=[{"role": "assistant",
                                              "content": self._answer(messages)}],
-                                  log=log, state={"events": []} if state is not None else None)
+                                  log=log, state={"events": []} if state is not None else None,
+                                  output_data=self.output_data)
 
     async def stream_async(self, messages=None, options=None):
         self.calls.append({"messages": messages, "options": options, "stream": True})
@@ -52,10 +55,14 @@ class EchoRails:
 
 
 class EchoLoader:
-    """A registry loader building EchoRails named after the folders; counts loads."""
+    """A registry loader building EchoRails named after the folders; counts loads.
+    `per_config` gives EchoRails arguments for some configs (e.g. `fail_with`);
+    `load_errors` makes loading a config raise."""
 
-    def __init__(self, **kwargs: Any):
-        self.kwargs = kwargs
+    def __init__(self, per_config: Optional[dict] = None, load_errors: Optional[dict] = None,
+                 **kwargs: Any):
+        self.kwargs, self.per_config = kwargs, per_config or {}
+        self.load_errors = load_errors or {}
         self.loads: list[list[str]] = []
         self.instances: dict[str, EchoRails] = {}
 
@@ -63,8 +70,11 @@ class EchoLoader:
         time.sleep(0.05)  # long enough for concurrent first requests to overlap
         names = [Path(p).name for p in paths]
         self.loads.append(names)
-        rails = EchoRails("+".join(names), **self.kwargs)
-        self.instances["+".join(names)] = rails
+        name = "+".join(names)
+        if name in self.load_errors:
+            raise self.load_errors[name]
+        rails = EchoRails(name, **{**self.kwargs, **self.per_config.get(name, {})})
+        self.instances[name] = rails
         return rails
 
 
@@ -163,11 +173,6 @@ async def echo_app(tmp_path):
         await item.client.aclose()
         if item.threads is not None:
             await item.threads.close()
-
-
-@pytest.fixture
-def echo_rails():
-    return EchoRails
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -183,27 +183,23 @@ async def test_concurrent_requests_are_answered_independently(echo_app):
     assert elapsed < 0.05 * 10 / 2  # they overlapped
 
 
-async def test_broken_config_is_a_500_naming_the_file(echo_app, tmp_path):
-    app = await echo_app("solo")
-
-    def broken(paths):
-        raise ColangSyntaxError("expected a flow name", file="solo/flows.co", line=3, column=8)
-
-    app.registry._loader = broken
+async def test_broken_config_is_a_500_naming_the_file(echo_app):
+    app = await echo_app("solo", load_errors={"solo": ColangSyntaxError(
+        "expected a flow name", file="solo/flows.co", line=3, column=8)})
     response = await app.chat()
     assert response.status_code == 500
     error = response.json()["error"]
     assert error["type"] == "config_error"
     assert "solo/flows.co:3:8" in error["message"]
+    app.loader.load_errors.clear()  # the user fixes the file: no restart needed
+    assert (await app.chat()).status_code == 200
 
 
-async def test_engine_failures_map_to_http_errors(echo_app, echo_rails):
-    app = await echo_app("llm", "bad", "boom")
-    app.registry._loaded[("llm",)] = echo_rails("llm", fail_with=LLMCallError(
-        "status 503 from http://127.0.0.1:9/v1", status=503))
-    app.registry._loaded[("bad",)] = echo_rails("bad", fail_with=ValueError(
-        "`state` must be a dict"))
-    app.registry._loaded[("boom",)] = echo_rails("boom", fail_with=KeyError("oops"))
+async def test_engine_failures_map_to_http_errors(echo_app):
+    app = await echo_app("llm", "bad", "boom", per_config={
+        "llm": {"fail_with": LLMCallError("status 503 from http://127.0.0.1:9/v1", status=503)},
+        "bad": {"fail_with": ValueError("`state` must be a dict")},
+        "boom": {"fail_with": KeyError("oops")}})
     llm = await app.chat(model="llm")
     assert llm.status_code == 502 and "status 503" in llm.json()["error"]["message"]
     bad = await app.chat(model="bad")
@@ -246,20 +242,10 @@ async def test_new_config_folders_appear_without_restart(echo_app):
     assert (await app.chat(model="late")).status_code == 200
 
 
-async def test_values_json_cannot_hold_travel_as_text(echo_app, echo_rails):
+async def test_values_json_cannot_hold_travel_as_text(echo_app):
     import datetime
 
-    app = await echo_app("solo")
-    rails = echo_rails("solo")
-    original = rails.generate_async
-
-    async def with_output_data(**kwargs):
-        result = await original(**kwargs)
-        result.output_data = {"when": datetime.date(2026, 1, 2)}
-        return result
-
-    rails.generate_async = with_output_data
-    app.registry._loaded[("solo",)] = rails
+    app = await echo_app("solo", output_data={"when": datetime.date(2026, 1, 2)})
     response = await app.chat(options={"output_vars": ["when"]})
     assert response.status_code == 200
     assert response.json()["output_data"] == {"when": "2026-01-02"}

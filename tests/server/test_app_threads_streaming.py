@@ -47,9 +47,8 @@ async def test_concurrent_turns_on_one_thread_run_one_after_the_other(echo_app):
     assert [m["role"] for m in stored] == ["user", "assistant"] * 6
 
 
-async def test_failed_turn_leaves_the_thread_unchanged(echo_app, echo_rails):
-    app = await echo_app("solo", "bad")
-    app.registry._loaded[("bad",)] = echo_rails("bad", fail_with=RuntimeError("down"))
+async def test_failed_turn_leaves_the_thread_unchanged(echo_app):
+    app = await echo_app("solo", "bad", per_config={"bad": {"fail_with": RuntimeError("down")}})
     await app.chat(model="solo", thread_id=THREAD)
     failed = await app.chat(model="bad", thread_id=THREAD)
     assert failed.status_code == 500
@@ -103,9 +102,8 @@ async def test_stream_errors_before_the_first_byte_are_http_errors(echo_app):
     assert response.headers["content-type"] == "application/json"
 
 
-async def test_stream_failure_mid_turn_is_an_error_event_without_done(echo_app, echo_rails):
-    app = await echo_app("solo")
-    app.registry._loaded[("solo",)] = echo_rails("solo", fail_with=RuntimeError("model down"))
+async def test_stream_failure_mid_turn_is_an_error_event_without_done(echo_app):
+    app = await echo_app("solo", per_config={"solo": {"fail_with": RuntimeError("model down")}})
     response = await app.chat(stream=True, thread_id=THREAD)
     payloads = _sse_payloads(response.text)
     assert "[DONE]" not in payloads
