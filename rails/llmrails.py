@@ -39,6 +39,7 @@ class LLMRails:
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
         self._ready: asyncio.Future | None = None
+        self._prepared = False
         self._parts = assemble(config, llm)
         for module in self._parts.config_modules:  # config.py: init(app) sees a ready app
             if callable(getattr(module, "init", None)):
@@ -239,16 +240,20 @@ class LLMRails:
 
     def register_embedding_search_provider(self, name: str, cls: type) -> "LLMRails":
         self._parts.search_providers[name] = cls
-        self._ready = None  # indexes are rebuilt with the new provider on the next call
+        self._ready, self._prepared = None, False  # rebuilt with it on the next call
         return self
 
     # -- internals -------------------------------------------------------------------------
 
     async def _ensure_ready(self) -> None:
         """Build the search indexes once, on first use (concurrent first calls share it)."""
-        if self._ready is None or self._ready.get_loop() is not asyncio.get_running_loop():
-            self._ready = asyncio.ensure_future(self._parts.prepare())
-        await asyncio.shield(self._ready)
+        if self._prepared:
+            return
+        ready = self._ready
+        if ready is None or ready.get_loop() is not asyncio.get_running_loop():
+            ready = self._ready = asyncio.ensure_future(self._parts.prepare())
+        await asyncio.shield(ready)
+        self._prepared = True
 
     def _events_from_cache(self, messages: list[dict]) -> tuple[list[dict], DialogState | None]:
         """Reuse the real events (and the flow state) of the longest conversation prefix seen
