@@ -33,6 +33,9 @@ def add_parser(subparsers) -> None:
                         help="largest accepted request body (default 4 MiB)")
     parser.add_argument("--preload", action="store_true",
                         help="load every config at start-up and stop if one is broken")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes (default 1); they share threads through the "
+                             "SQLite file or Redis")
     parser.add_argument("--verbose", action="store_true", help="log every turn")
     parser.set_defaults(func=run)
 
@@ -52,28 +55,27 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from rails.errors import RailsError
     from rails.server.api_errors import ApiError
-    from rails.server.app import create_app
-    from rails.server.configs import ConfigRegistry
-    from rails.server.threads import open_thread_store
+    from rails.server.factory import ServerSettings, build_parts
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.workers < 1:
+        print("dialog-rails serve: --workers must be at least 1", file=sys.stderr)
+        return 1
+    config_path = Path(args.config or args.config_dir)
+    settings = ServerSettings(
+        config_path=str(config_path.resolve()), single=bool(args.config),
+        default_config=args.default_config, redis_url=args.redis_url,
+        threads_db=None if args.redis_url else str(
+            Path(args.threads_db).resolve() if args.threads_db
+            else default_threads_db(config_path)),
+        max_body_bytes=args.max_body_bytes, preload=args.preload)
     try:
-        if args.config:
-            registry = ConfigRegistry(Path(args.config), single=True,
-                                      default_id=args.default_config)
-        else:
-            registry = ConfigRegistry.for_path(Path(args.config_dir),
-                                               default_id=args.default_config)
-        if args.preload:
-            registry.preload()
-        threads_db = Path(args.threads_db) if args.threads_db else default_threads_db(
-            registry.root)
         if args.redis_url:
             from rails.server.threads_redis import check_reachable
 
             check_reachable(args.redis_url)
-        threads = open_thread_store(redis_url=args.redis_url, sqlite_path=threads_db)
+        registry, threads = build_parts(settings)
     except ApiError as error:
         print(f"dialog-rails serve: {error.message}", file=sys.stderr)
         return 1
@@ -81,12 +83,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"dialog-rails serve: {error}", file=sys.stderr)
         return 1
 
-    app = create_app(registry, threads, max_body_bytes=args.max_body_bytes)
     import uvicorn
 
     print(f"dialog-rails: serving {', '.join(registry.available())} on "
-          f"http://{args.host}:{args.port} (threads: {threads.describe()})", file=sys.stderr,
-          flush=True)
-    uvicorn.run(app, host=args.host, port=args.port,
-                log_level="info" if args.verbose else "warning")
+          f"http://{args.host}:{args.port} with {args.workers} worker(s) "
+          f"(threads: {threads.describe()})", file=sys.stderr, flush=True)
+    log_level = "info" if args.verbose else "warning"
+    if args.workers == 1:
+        from rails.server.app import create_app
+
+        uvicorn.run(create_app(registry, threads, max_body_bytes=args.max_body_bytes),
+                    host=args.host, port=args.port, log_level=log_level)
+        return 0
+    # Each worker process builds its own app from the same settings; threads are shared
+    # through the SQLite file or Redis.
+    import asyncio
+
+    from rails.server.factory import settings_to_environment
+
+    asyncio.run(threads.close())  # this process only supervises the workers
+    settings_to_environment(settings)
+    uvicorn.run("rails.server.factory:app_from_environment", factory=True,
+                workers=args.workers, host=args.host, port=args.port, log_level=log_level)
     return 0

@@ -7,6 +7,7 @@ import secrets
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import openai
@@ -174,6 +175,24 @@ def test_thread_survives_a_restart_with_sqlite(served_configs, server_factory, t
         model="counter", messages=[{"role": "user", "content": "three"}],
         extra_body={"thread_id": thread})
     assert completion.choices[0].message.content == "You have sent 3 messages."
+
+
+def test_worker_processes_share_threads(served_configs, server_factory, tmp_path):
+    server = server_factory("--config-dir", str(served_configs), "--workers", "2",
+                            "--threads-db", str(tmp_path / "threads.sqlite3"))
+    client, thread = _client(server), _thread_id()
+    answers = [client.chat.completions.create(
+        model="counter", messages=[{"role": "user", "content": str(n)}],
+        extra_body={"thread_id": thread}).choices[0].message.content for n in range(1, 7)]
+    assert answers == [f"You have sent {n} messages." for n in range(1, 7)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        greetings = list(pool.map(lambda _: client.chat.completions.create(
+            model="store", messages=[{"role": "user", "content": "hi"}]
+        ).choices[0].message.content, range(8)))
+    assert greetings == [GREETING] * 8
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    if children.exists():  # Linux: the supervisor runs the two workers
+        assert len(children.read_text().split()) >= 2
 
 
 def test_single_config_mode(server_factory, served_configs):
