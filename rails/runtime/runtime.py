@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 import textwrap
-from contextlib import nullcontext
 import time
-from typing import Any, Callable, Iterable
+from contextlib import nullcontext
+from typing import Any, Iterable
 
 from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
 from rails.events import new_event_dict
@@ -29,7 +29,6 @@ class Runtime:
                  system_flow_ids: Iterable[str] = (), subflow_ids: Iterable[str] = (),
                  injected: dict | None = None, remote: Any = None,
                  fallback_message: str = DEFAULT_FALLBACK, propagate_errors: bool = False,
-                 call_log_factory: Callable[[], Any] | None = None,
                  max_events_per_turn: int = MAX_EVENTS_PER_TURN):
         self.config = rails_config
         self.dispatcher = dispatcher
@@ -49,9 +48,6 @@ class Runtime:
         self.engine = FlowEngine(self.index, rails_config)
 
     # -- public ----------------------------------------------------------------------------
-
-    def new_state(self) -> DialogState:
-        return DialogState()
 
     async def generate_events(self, events: list[dict], state: DialogState | None = None,
                               turn_log: TurnLog | None = None) -> tuple[list[dict], DialogState]:
@@ -89,8 +85,10 @@ class Runtime:
                 produced = self.internal_error_events(self.fallback_message)
                 events.extend(produced)
                 new_events.extend(produced)
+                for event in produced:
+                    turn_log.event(event)
                 # The failed turn is cut out of the history, as the reference does for it.
-                state.__dict__.update(self.replay(events).__dict__)
+                state.become(self.replay(events))
                 continue
             events.extend(produced)
             new_events.extend(produced)
@@ -122,7 +120,7 @@ class Runtime:
             try:
                 fold(state, event)
             except _NeedsReplay:
-                state.__dict__.update(self.replay(events[: state.processed + 1]).__dict__)
+                state.become(self.replay(events[: state.processed + 1]))
                 continue
             state.processed += 1
 

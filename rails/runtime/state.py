@@ -79,9 +79,13 @@ class DialogState:
         copy.next_step_comment = self.next_step_comment
         return copy
 
+    def become(self, other: "DialogState") -> None:
+        """Take over everything `other` holds (callers keep their reference to this object)."""
+        self.__dict__.update(other.__dict__)
+
     def restore(self, other: "DialogState") -> None:
         """Become `other` again, except for the action context and the fold counter."""
         processed, action_context = self.processed, self.action_context
-        self.__dict__.update(other.snapshot().__dict__)
+        self.become(other.snapshot())
         self.processed, self.action_context = processed, action_context
         self.turn_start = None

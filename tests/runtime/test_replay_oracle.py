@@ -101,7 +101,7 @@ def build(seed: int, replaying: bool) -> LLMRails:
         runtime = app.runtime
 
         def replay_everything(state, events):
-            state.__dict__.update(runtime.replay(events).__dict__)
+            state.become(runtime.replay(events))
 
         runtime._catch_up = replay_everything
     return app
