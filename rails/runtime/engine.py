@@ -32,7 +32,7 @@ class FlowEngine:
     def fold(self, state: DialogState, event: dict) -> None:
         """Advance `state` past `event`, leaving the proposed next step in its slot."""
         event_type = event["type"]
-        _track_action_context(state.action_context, event)
+        track_action_context(state.action_context, event)
 
         if event_type == "StartInternalSystemAction":
             return
@@ -304,7 +304,7 @@ class _NeedsReplay(Exception):
     """A `hide_prev_turn` arrived without a snapshot of the turn's start: replay instead."""
 
 
-def _track_action_context(context: dict, event: dict) -> None:
+def track_action_context(context: dict, event: dict) -> None:
     """The variables actions see (`compute_context` of the reference), kept up to date."""
     event_type = event["type"]
     if event_type == "ContextUpdate":

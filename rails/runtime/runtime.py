@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
 from rails.events import new_event_dict
-from rails.runtime.engine import FlowEngine, _NeedsReplay
+from rails.llm.call import current_call_log
+from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
 from rails.runtime.state import DialogState
 from rails.runtime.turn_log import ActionRecord, TurnLog
@@ -140,7 +141,7 @@ class Runtime:
             self.engine.fold(state, event)
         action_context = DialogState().action_context
         for event in events:
-            _track(action_context, event)
+            track_action_context(action_context, event)
         state.action_context = action_context
         state.processed = len(events)
         state.turn_start = None
@@ -189,7 +190,7 @@ class Runtime:
         record = ActionRecord(name, params, time.time())
         turn_log.action(record)
         injected = {**self.injected, "state": state}
-        call_log = _current_call_log()
+        call_log = current_call_log.get()
         calls_before = len(call_log.calls) if call_log is not None else 0
         scope = turn_log.action_scope(name) if turn_log.action_scope else nullcontext()
         try:
@@ -245,6 +246,8 @@ class Runtime:
     # -- multi-step generation -------------------------------------------------------------
 
     def _register_generated_flow(self, event: dict) -> None:
+        """Multi-step generation: the LLM wrote a flow body; it joins the flows of this runtime
+        (like the reference, generated flows are shared by all conversations)."""
         from rails.lang import parse
 
         flow_id = event["flow_id"]
@@ -259,12 +262,6 @@ class Runtime:
         self.index.add(build_flow_config(flow, len(self.index.by_id)))
 
 
-def _track(context: dict, event: dict) -> None:
-    from rails.runtime.engine import _track_action_context
-
-    _track_action_context(context, event)
-
-
 def _changes(context: dict, updates: dict) -> bool:
     for key, value in updates.items():
         try:
@@ -273,12 +270,3 @@ def _changes(context: dict, updates: dict) -> bool:
         except Exception:  # values whose comparison raises count as changed
             return True
     return False
-
-
-def _current_call_log():
-    try:
-        from rails.llm.call import current_call_log
-    except ImportError:
-        return None
-    return current_call_log.get()
-
