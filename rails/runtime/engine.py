@@ -7,10 +7,10 @@ from a snapshot taken when the turn began.
 """
 from __future__ import annotations
 
-from rails.events import new_uid
 from typing import Any
 
 from rails.errors import FlowEvaluationError, RuntimeLimitError
+from rails.events import new_uid
 from rails.runtime.flow_config import FlowConfig, FlowIndex
 from rails.runtime.matching import is_actionable, is_match
 from rails.runtime.state import ABORTED, ACTIVE, COMPLETED, INTERRUPTED, DialogState, FlowState
@@ -23,6 +23,8 @@ BLOCKED = None
 
 
 class FlowEngine:
+    """Applies events to dialog states, for the flows of one FlowIndex."""
+
     def __init__(self, index: FlowIndex, rails_config: Any = None):
         self.index = index
         self.rails_config = rails_config
