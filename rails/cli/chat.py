@@ -48,16 +48,19 @@ def run(args: argparse.Namespace) -> int:
     session = _open_session(Path(args.config), verbose, args.show_prompts, args.streaming)
     if session is None:
         return 1
-    if args.message is not None:
-        return 0 if session.turn(args.message) else 1
-    if sys.stdin.isatty():
-        return _interactive(session)
-    ok = True
-    for line in sys.stdin:
-        text = line.rstrip("\r\n")
-        if text.strip():
-            ok = session.turn(text) and ok
-    return 0 if ok else 1
+    try:
+        if args.message is not None:
+            return 0 if session.turn(args.message) else 1
+        if sys.stdin.isatty():
+            return _interactive(session)
+        ok = True
+        for line in sys.stdin:
+            text = line.rstrip("\r\n")
+            if text.strip():
+                ok = session.turn(text) and ok
+        return 0 if ok else 1
+    finally:
+        session.close()
 
 
 def _open_session(path: Path, verbose: bool, show_prompts: bool,
@@ -150,7 +153,13 @@ class ChatSession:
         print(content, file=self.out, flush=True)
 
     def close(self) -> None:
-        self._loop.close()
+        """Closes the rails' pooled connections, then the loop they were bound to."""
+        close = getattr(self.rails, "aclose", None)
+        try:
+            if close is not None:
+                self._loop.run_until_complete(close())
+        finally:
+            self._loop.close()
 
 
 def _interactive(session: ChatSession) -> int:
@@ -166,7 +175,6 @@ def _interactive(session: ChatSession) -> int:
                 session.turn(text)
     finally:
         _save_history(history_file)
-        session.close()
 
 
 def _enable_line_editing() -> Optional[Path]:

@@ -85,6 +85,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         try:
             yield
         finally:
+            await registry.aclose()
             if threads is not None:
                 await threads.close()
 

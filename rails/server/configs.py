@@ -124,6 +124,16 @@ class ConfigRegistry:
             except Exception as error:
                 raise config_load_error(ids, error) from error
 
+    async def aclose(self) -> None:
+        """Closes the pooled connections of every loaded config (at server shutdown)."""
+        for rails in list(self._loaded.values()):
+            close = getattr(rails, "aclose", None)
+            if close is not None:
+                try:
+                    await close()
+                except Exception:
+                    log.exception("closing the connections of a config failed")
+
     def _path(self, config_id: str) -> Path:
         return self.root if self.single else self.root / config_id
 

@@ -27,3 +27,5 @@ def test_model_tokens_stream_through_to_the_openai_client(server_factory, model_
     # OpenAI sampling parameters reach the model as the request's llm_params.
     assert fake_llm.requests[-1]["temperature"] == 0.25
     assert fake_llm.requests[-1]["max_tokens"] == 40
+    # Shutdown closes the pooled model connections without complaint.
+    assert "Traceback" not in server.stop()
