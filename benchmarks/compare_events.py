@@ -124,7 +124,9 @@ def run(engine: str, scenario: dict) -> list:
         from nemoguardrails.actions import action
         from nemoguardrails.actions.actions import ActionResult
         from nemoguardrails.utils import new_event_dict
-        _offline_reference_index()
+        from reference_offline import use_offline_index
+
+        use_offline_index("none")
 
     rails_yaml = {"rails": {"input": {"flows": scenario.get("input", [])},
                             "output": {"flows": scenario.get("output", [])}}}
@@ -203,33 +205,6 @@ def _last_history(app, engine: str) -> list:
     if engine == "rails":
         return list(app._history.values())[-1][0]
     return list(app.events_history_cache.values())[-1]
-
-
-def _offline_reference_index() -> None:
-    from nemoguardrails.embeddings.index import EmbeddingsIndex
-    from nemoguardrails.rails.llm.llmrails import LLMRails
-
-    class NoIndex(EmbeddingsIndex):
-        def __init__(self, *args, **kwargs):
-            self.items = []
-
-        @property
-        def embedding_size(self):
-            return 1
-
-        async def add_item(self, item):
-            self.items.append(item)
-
-        async def add_items(self, items):
-            self.items.extend(items)
-
-        async def build(self):
-            pass
-
-        async def search(self, text, max_results=5, threshold=None):
-            return []
-
-    LLMRails._get_embeddings_search_provider_instance = lambda self, esp_config=None: NoIndex()
 
 
 # -- driver -------------------------------------------------------------------------------------

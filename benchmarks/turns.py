@@ -113,7 +113,9 @@ def measure(engine: str, root: Path, quick: bool) -> dict:
 
         logging.disable(logging.CRITICAL)
         from nemoguardrails import LLMRails, RailsConfig
-        _offline_reference_index()
+        from reference_offline import use_offline_index
+
+        use_offline_index("first")
     import_ms = (time.perf_counter() - started) * 1000
 
     paths = {name: root / name for name in CONFIGS}
@@ -197,35 +199,6 @@ async def _run_turns(app, llm, quick: bool) -> dict:
     }
 
 
-def _offline_reference_index() -> None:
-    """The reference's default index downloads a model at construction; give it a trivial
-    offline one instead (this favours the reference: our default index does real work)."""
-    from nemoguardrails.embeddings.index import EmbeddingsIndex
-    from nemoguardrails.rails.llm.llmrails import LLMRails
-
-    class FirstItems(EmbeddingsIndex):
-        def __init__(self, *args, **kwargs):
-            self.items = []
-
-        @property
-        def embedding_size(self):
-            return 1
-
-        async def add_item(self, item):
-            self.items.append(item)
-
-        async def add_items(self, items):
-            self.items.extend(items)
-
-        async def build(self):
-            pass
-
-        async def search(self, text, max_results=5, threshold=None):
-            return self.items[:max_results]
-
-    LLMRails._get_embeddings_search_provider_instance = lambda self, esp_config=None: FirstItems()
-
-
 def measure_startup(engine: str, config: Path) -> float:
     """`import` + load + construct of one config, in this (fresh) interpreter."""
     started = time.perf_counter()
@@ -236,7 +209,9 @@ def measure_startup(engine: str, config: Path) -> float:
 
         logging.disable(logging.CRITICAL)
         from nemoguardrails import LLMRails, RailsConfig
-        _offline_reference_index()
+        from reference_offline import use_offline_index
+
+        use_offline_index("first")
     LLMRails(RailsConfig.from_path(str(config)))
     return (time.perf_counter() - started) * 1000
 
