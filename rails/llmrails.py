@@ -45,7 +45,10 @@ class LLMRails:
             if callable(getattr(module, "init", None)):
                 module.init(self)
         if verbose:
-            logging.getLogger("rails").setLevel(logging.INFO)
+            logger = logging.getLogger("rails")
+            logger.setLevel(logging.INFO)
+            if not logger.handlers and not logging.getLogger().handlers:
+                logger.addHandler(logging.StreamHandler())
 
     # -- the parts, for users who reach in -------------------------------------------------
 
