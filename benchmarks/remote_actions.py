@@ -153,6 +153,34 @@ async def local_execute_cost(iterations: int = 50_000) -> float:
     return (time.perf_counter() - started) / iterations * 1e6
 
 
+async def conversations_per_second(url: str, conversations: int = 50, turns: int = 10) -> float:
+    """Turns/s of `conversations` concurrent conversations on one loop, through LLMRails with
+    the remote_actions example (every turn calls an action on the server)."""
+    from rails import LLMRails, RailsConfig
+
+    example = Path(__file__).resolve().parent.parent / "config_examples" / "remote_actions"
+    config = RailsConfig.from_path(str(example))
+    config.actions_server_url = url
+    app = LLMRails(config)
+    questions = ["where is my order {n}?", "when are you open?"]
+
+    async def conversation(number: int) -> None:
+        messages = []
+        for turn in range(turns):
+            text = questions[turn % 2].format(n=1000 + number)
+            messages.append({"role": "user", "content": text})
+            reply = await app.generate_async(messages=messages)
+            assert "not reachable" not in reply["content"], reply
+            messages.append(reply)
+
+    await conversation(0)  # warm-up: indexes, connections
+    started = time.perf_counter()
+    await asyncio.gather(*(conversation(n) for n in range(conversations)))
+    elapsed = time.perf_counter() - started
+    await app.aclose()
+    return conversations * turns / elapsed
+
+
 def report(label: str, figures: dict) -> None:
     print(f"{label:<28} p50 {figures['p50_ms']:6.3f} ms   p95 {figures['p95_ms']:6.3f} ms   "
           f"{figures['calls_per_s']:8.0f} calls/s (concurrent)")
@@ -183,6 +211,18 @@ def main() -> int:
         finally:
             stop(server)
         report("dialog-rails (ours)", ours)
+
+        example_actions = Path(__file__).resolve().parent.parent / "config_examples" / \
+            "remote_actions" / "server_actions"
+        port = free_port()
+        server = start([sys.executable, "-m", "rails", "actions-server", "--config",
+                        str(example_actions), "--port", str(port), "--log-level", "warning"],
+                       example_actions, f"http://127.0.0.1:{port}/health")
+        try:
+            rate = asyncio.run(conversations_per_second(f"http://127.0.0.1:{port}"))
+        finally:
+            stop(server)
+        print(f"LLMRails + actions server, 50 concurrent conversations: {rate:.0f} turns/s")
 
         reference_python = os.environ.get("DIALOG_RAILS_REFERENCE_PYTHON")
         if not reference_python:
