@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from rails.errors import ConfigError
 from rails.library import LIBRARY_DIR, library_documents
 from rails.runtime import Runtime
 
@@ -65,6 +66,10 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
         core_modules=CORE_ACTION_MODULES,
     )
+    if dispatcher.import_errors:  # a broken actions file would only show up as missing actions
+        file, error = dispatcher.import_errors[0]
+        raise ConfigError(f"importing it failed: {type(error).__name__}: {error}",
+                          file=file) from error
 
     main_llm, llms = _models(config, llm)
     task_manager = LLMTaskManager(config)

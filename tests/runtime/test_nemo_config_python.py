@@ -9,10 +9,8 @@ import pytest
 from rails import LLMRails, RailsConfig
 from rails.testing import FakeLLM
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("nemoguardrails") is not None,
-                                reason="the real nemoguardrails is installed here")
-
-
+@pytest.mark.skipif(importlib.util.find_spec("nemoguardrails") is not None,
+                    reason="the real nemoguardrails is installed here")
 def test_actions_and_config_py_importing_nemoguardrails(tmp_path):
     (tmp_path / "config.yml").write_text("models: []\n")
     (tmp_path / "rails.co").write_text(
@@ -32,3 +30,14 @@ def test_actions_and_config_py_importing_nemoguardrails(tmp_path):
     app = LLMRails(RailsConfig.from_path(str(tmp_path)), llm=FakeLLM(responses=["  ask time"]))
     reply = app.generate(messages=[{"role": "user", "content": "time?"}])
     assert reply["content"] == "It is noon, said the clock."
+
+
+def test_a_broken_actions_file_is_a_located_error(tmp_path):
+    from rails.errors import ConfigError
+
+    (tmp_path / "config.yml").write_text("models: []\n")
+    (tmp_path / "actions.py").write_text("import a_module_that_does_not_exist\n")
+    with pytest.raises(ConfigError) as caught:
+        LLMRails(RailsConfig.from_path(str(tmp_path)), llm=FakeLLM(responses=[]))
+    assert "actions.py" in str(caught.value)
+    assert "a_module_that_does_not_exist" in str(caught.value)
