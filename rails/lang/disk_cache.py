@@ -1,6 +1,6 @@
 """Parsed documents kept between processes, so start-up does not parse unchanged files.
 
-Files live in `<cache dir>/documents/` (see `grammar.cache_dir`; disabled by
+Files live in `<cache dir>/documents/` (see `locations.cache_dir`; disabled by
 `DIALOG_RAILS_NO_CACHE=1`), named by a SHA-256 of the parser's own source, the grammar, the
 path and the text: any change to either gives a new key. Entries are marshalled (they hold
 only dicts, lists, strings, numbers) and written atomically; a missing, unreadable or
@@ -25,7 +25,7 @@ _version: bytes | None = None
 def _parser_version() -> bytes:
     global _version
     if _version is None:
-        from rails.lang.grammar import grammar_path
+        from rails.lang.locations import grammar_path
 
         digest = hashlib.sha256(sys.version.encode())
         for source in sorted(Path(__file__).parent.glob("*.py")) + [grammar_path()]:
@@ -36,7 +36,7 @@ def _parser_version() -> bytes:
 
 
 def _entry(path: str | None, text: str) -> str | None:
-    from rails.lang.grammar import cache_dir
+    from rails.lang.locations import cache_dir
 
     base = cache_dir()
     if base is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rails.errors import ColangSyntaxError
+from rails.lang.locations import cache_dir, grammar_path  # noqa: F401 (re-exported)
 from rails.lang.statements import LineError, LineTransformer
 
 _START_RULES = ["statement", "body_line", "param_line", "expression"]
@@ -21,43 +22,6 @@ _cache: dict[tuple[str, str], Any] = {}
 _CACHE_LIMIT = 50_000
 # Counts lark parses (not cache hits); tests use it to prove that caching works.
 stats = {"lark_parses": 0}
-
-
-def grammar_path() -> Path:
-    """The installed copy (`rails/grammar/`, put there by setup.py) or the source checkout's."""
-    package_dir = Path(__file__).resolve().parent.parent
-    installed = package_dir / "grammar" / "colang.lark"
-    if installed.is_file():
-        return installed
-    source = package_dir.parent / "grammar" / "colang.lark"
-    if source.is_file():
-        return source
-    raise FileNotFoundError(f"colang.lark not found in {installed} or {source}")
-
-
-def cache_dir() -> str | None:
-    """The per-user directory for what is kept between processes (lark's tables, parsed
-    documents): `$DIALOG_RAILS_CACHE_DIR`, else `$XDG_CACHE_HOME/dialog-rails`, else
-    `~/.cache/dialog-rails`; None when it cannot be created or `DIALOG_RAILS_NO_CACHE` is set.
-    Not the shared temp dir: the files are deserialized (pickle, marshal)."""
-    import os
-
-    if os.environ.get("DIALOG_RAILS_NO_CACHE"):
-        return None
-    base = os.environ.get("DIALOG_RAILS_CACHE_DIR")
-    if not base:
-        cache_home = os.environ.get("XDG_CACHE_HOME")
-        if not cache_home:
-            home = os.path.expanduser("~")
-            if home == "~":  # no home directory
-                return None
-            cache_home = os.path.join(home, ".cache")
-        base = os.path.join(cache_home, "dialog-rails")
-    try:
-        os.makedirs(base, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return base if os.access(base, os.W_OK) else None
 
 
 def _cache_file() -> str | bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rails.errors import ColangSyntaxError
 from rails.lang import grammar, shapes
 from rails.lang.grammar import LineSyntaxError
 from rails.lang.statements import Statement
@@ -31,7 +32,7 @@ def _plain(value):
 def _outcome(parse, text):
     try:
         return _plain(parse(text))
-    except LineSyntaxError:
+    except (LineSyntaxError, ColangSyntaxError):  # the latter: an invalid embedded expression
         return "error"
 
 
