@@ -7,6 +7,8 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
 
+from rails.llm.call import LLMCallLog, current_call_log
+from rails.llm.passthrough import raw_llm_request
 from rails.messages import (events_for_messages, history_key, response_from_events,
                             validate_messages)
 from rails.runtime import DialogState, Runtime, TurnLog
@@ -91,8 +93,6 @@ class LLMRails:
                 options = GenerationOptions(**options)
         messages = validate_messages([{"role": "user", "content": prompt}]
                                      if prompt is not None else list(messages))
-        from rails.llm.passthrough import raw_llm_request
-
         raw_llm_request.set(prompt if prompt is not None else list(messages))  # passthrough
         if options is not None:
             messages = [{"role": "context",
@@ -113,8 +113,6 @@ class LLMRails:
 
         turn_log = (TurnLog(on_event=observer.on_event, action_scope=observer.action_scope)
                     if observer is not None else TurnLog())
-        from rails.llm.call import LLMCallLog, current_call_log
-
         call_log = LLMCallLog()
         token = current_call_log.set(call_log)
         runtime = self._parts.runtime
@@ -154,8 +152,6 @@ class LLMRails:
         if not isinstance(events, list) or not events:
             raise ValueError("`events` must be a non-empty list of event dicts")
         await self._ensure_ready()
-        from rails.llm.call import LLMCallLog, current_call_log
-
         call_log = LLMCallLog()
         token = current_call_log.set(call_log)
         try:
