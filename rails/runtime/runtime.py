@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import textwrap
 import time
-from contextlib import nullcontext
 from typing import Any, Iterable
 
 from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
@@ -186,22 +185,23 @@ class Runtime:
         name = start["action_name"]
         params = start.get("action_params") or {}
         result_key = start.get("action_result_key")
-        context = dict(state.action_context)
         record = ActionRecord(name, params, time.time())
         turn_log.action(record)
-        injected = {**self.injected, "state": state}
         call_log = current_call_log.get()
         calls_before = len(call_log.calls) if call_log is not None else 0
-        scope = turn_log.action_scope(name) if turn_log.action_scope else nullcontext()
+        execution = self.dispatcher.execute(
+            name, params, context=dict(state.action_context), events=events,
+            injected={**self.injected, "state": state}, remote=self.remote)
         try:
-            with scope:
-                outcome = await self.dispatcher.execute(
-                    name, params, context=context, events=events, injected=injected,
-                    remote=self.remote)
+            if turn_log.action_scope is None:
+                outcome = await execution
+            else:
+                with turn_log.action_scope(name):
+                    outcome = await execution
         finally:
             record.finished_at = time.time()
-            if call_log is not None:
-                record.llm_calls = list(call_log.calls[calls_before:])
+            if call_log is not None and len(call_log.calls) > calls_before:
+                record.llm_calls = call_log.calls[calls_before:]
 
         status = outcome.status
         record.status, record.return_value = status, outcome.return_value
@@ -225,11 +225,14 @@ class Runtime:
         produced: list[dict] = []
         if context_updates and _changes(state.action_context, context_updates):
             produced.append(new_event_dict("ContextUpdate", data=context_updates))
+        is_system = start.get("is_system_action")
+        if is_system is None:  # events made by a caller may lack it
+            is_system = self.dispatcher.is_system_action(name)
         finished = {
             "action_uid": start.get("action_uid"), "action_name": name,
             "action_params": params, "action_result_key": result_key, "status": status,
             "is_success": status == "success", "return_value": return_value,
-            "events": returned_events, "is_system_action": self.dispatcher.is_system_action(name),
+            "events": returned_events, "is_system_action": is_system,
         }
         if status != "success":
             finished["failure_reason"] = status

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager
 
 
-@dataclass
+@dataclass(eq=False)
 class ActionRecord:
     action_name: str
     action_params: dict
