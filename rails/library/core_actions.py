@@ -11,12 +11,17 @@ from rails.events import new_event_dict
 async def create_event(event: dict, context: Optional[dict] = None) -> ActionResult:
     """Emit the event described by `event` (`_type` plus fields); `$name` values are read from
     the context (None when unset)."""
-    context = context or {}
+    return ActionResult(events=[build_event(event, context or {})])
+
+
+def build_event(spec: dict, context: dict) -> dict:
+    """The event of a `create event` step (the runtime calls this directly when `create_event`
+    is not overridden: it runs several times per turn)."""
     fields: dict[str, Any] = {}
-    for key, value in event.items():
+    for key, value in spec.items():
         if key == "_type":
             continue
         if isinstance(value, str) and value.startswith("$"):
             value = context.get(value[1:])
         fields[key] = value
-    return ActionResult(events=[new_event_dict(event["_type"], **fields)])
+    return new_event_dict(spec["_type"], **fields)

@@ -6,8 +6,10 @@ import textwrap
 import time
 from typing import Any, Iterable
 
+from rails.actions import ActionOutcome
 from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
 from rails.events import new_event_dict
+from rails.library.core_actions import build_event, create_event
 from rails.llm.call import current_call_log
 from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
@@ -189,9 +191,12 @@ class Runtime:
         turn_log.action(record)
         call_log = current_call_log.get()
         calls_before = len(call_log.calls) if call_log is not None else 0
-        execution = self.dispatcher.execute(
-            name, params, context=dict(state.action_context), events=events,
-            injected={**self.injected, "state": state}, remote=self.remote)
+        if name == "create_event" and self._builtin_create_event():
+            execution = _created(params, state.action_context)
+        else:
+            execution = self.dispatcher.execute(
+                name, params, context=dict(state.action_context), events=events,
+                injected={**self.injected, "state": state}, remote=self.remote)
         try:
             if turn_log.action_scope is None:
                 outcome = await execution
@@ -240,6 +245,10 @@ class Runtime:
         produced.extend(returned_events)
         return produced
 
+    def _builtin_create_event(self) -> bool:
+        """True unless the user registered an action of their own under `create_event`."""
+        return self.dispatcher.get("create_event") is create_event
+
     def internal_error_events(self, message: str) -> list[dict]:
         """What the user sees when a turn fails: the message, then the turn is hidden."""
         return [new_event_dict("BotIntent", intent=INTERNAL_ERROR_INTENT),
@@ -263,6 +272,16 @@ class Runtime:
         flow = dict(flows[0])
         flow["elements"] = [{"_type": "start_flow", "flow_id": flow_id}] + list(flow["elements"])
         self.index.add(build_flow_config(flow, len(self.index.by_id)))
+
+
+async def _created(params: dict, context: dict) -> ActionOutcome:
+    """The outcome of the built-in `create_event`, without the dispatcher's generic machinery."""
+    try:
+        event = build_event(params["event"], context)
+    except Exception as error:  # a malformed event spec fails like any action
+        return ActionOutcome(status="failed", error=error)
+    return ActionOutcome(status="success", return_value=None, events=[event],
+                         context_updates={})
 
 
 def _changes(context: dict, updates: dict) -> bool:

@@ -409,3 +409,29 @@ def test_bad_messages_are_rejected_clearly(app_factory):
         app.generate(messages=[{"role": "robot", "content": "x"}])
     with pytest.raises(ValueError, match="exactly one"):
         app.generate()
+
+
+def test_create_event_can_be_overridden(app_factory):
+    app, _ = app_factory('''
+define flow
+  user ask
+  create event Audit(who="me")
+  event Audit
+  bot done
+
+define bot done
+  "Done."
+''', responses=["  ask"])
+    seen = []
+
+    async def create_event(event: dict, context: dict = None):
+        from rails.actions import ActionResult
+        from rails.events import new_event_dict
+
+        seen.append(event["_type"])
+        fields = {k: v for k, v in event.items() if k != "_type"}
+        return ActionResult(events=[new_event_dict(event["_type"], **fields)])
+
+    app.register_action(create_event, name="create_event")
+    assert app.generate(messages=[{"role": "user", "content": "x"}])["content"] == "Done."
+    assert "Audit" in seen and "UserMessage" in seen
