@@ -429,7 +429,8 @@ define bot done
         from rails.events import new_event_dict
 
         seen.append(event["_type"])
-        fields = {k: v for k, v in event.items() if k != "_type"}
+        fields = {k: context.get(v[1:]) if isinstance(v, str) and v.startswith("$") else v
+                  for k, v in event.items() if k != "_type"}
         return ActionResult(events=[new_event_dict(event["_type"], **fields)])
 
     app.register_action(create_event, name="create_event")
