@@ -109,7 +109,8 @@ class LLMRails:
         if state is not None:
             events, dialog_state = self._events_from_state(state, messages)
         else:
-            events, dialog_state = self._events_from_cache(messages)
+            key = history_key(messages)
+            events, dialog_state = self._events_from_cache(messages, key)
 
         turn_log = (TurnLog(on_event=observer.on_event, action_scope=observer.action_scope)
                     if observer is not None else TurnLog())
@@ -128,7 +129,7 @@ class LLMRails:
         new_message = response_from_events(new_events)
         all_events = events  # extended in place by the runtime
         if state is None:
-            self._remember(history_key(messages + [new_message]), all_events, dialog_state)
+            self._remember(key + history_key([new_message]), all_events, dialog_state)
         else:
             self._remember_state(all_events, dialog_state)
         self._last_turn = (all_events, call_log.calls, turn_log.errors)
@@ -254,10 +255,10 @@ class LLMRails:
         await asyncio.shield(ready)
         self._prepared = True
 
-    def _events_from_cache(self, messages: list[dict]) -> tuple[list[dict], DialogState | None]:
+    def _events_from_cache(self, messages: list[dict],
+                           key: tuple) -> tuple[list[dict], DialogState | None]:
         """Reuse the real events (and the flow state) of the longest conversation prefix seen
         before; only the new messages are turned into events."""
-        key = history_key(messages)
         for end in range(len(messages) - 1, 0, -1):
             cached = self._history.get(key[:end])
             if cached is not None:

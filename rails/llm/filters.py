@@ -11,6 +11,7 @@ from functools import lru_cache, wraps
 from typing import Any, Callable
 
 from rails.llm.history import get_colang_history
+from rails.llm.prefix_cache import PrefixCache
 
 _IDENTIFIER_PREFIXES = ("bot intent: ", "bot action: ", "user intent: ", "user action: ")
 _USER_TEXT_THEN_INTENT = re.compile(r'user "[^\n]+"\n {2}')
@@ -180,13 +181,24 @@ def to_intent_messages_2(colang_history: str) -> list[dict]:
     return messages
 
 
-def _utterances(events: list[dict]):
-    for event in events or []:
+_utterance_prefixes = PrefixCache()
+
+
+def _utterances(events: list[dict]) -> tuple:
+    """(role, text) of every user message and bot utterance, computed incrementally."""
+    events = events or []
+    start, found = _utterance_prefixes.lookup(events)
+    new = []
+    for index in range(start, len(events)):
+        event = events[index]
         kind = event.get("type")
         if kind == "UserMessage":
-            yield "user", event["text"]
+            new.append(("user", event["text"]))
         elif kind == "StartUtteranceBotAction":
-            yield "assistant", event["script"]
+            new.append(("assistant", event["script"]))
+    result = (found or ()) + tuple(new)
+    _utterance_prefixes.store(events, result)
+    return result
 
 
 def user_assistant_sequence(events: list[dict]) -> str:

@@ -1,8 +1,9 @@
 """Event lists rendered as the Colang history text that prompts show the model (spec §6.4)."""
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Iterable, Optional
+
+from rails.llm.prefix_cache import PrefixCache
 
 # What a masked (blocked) user message is replaced with in prompt histories.
 HIDDEN_TEXT_PLACEHOLDER = "<<<The assistant must not discuss this; the text is hidden.>>>"
@@ -15,12 +16,9 @@ def _last_bot_intent_index(events: list[dict]) -> int:
     return -1
 
 
-# Histories grow by a turn at a time, so the text of a prefix is kept (keyed by the uid and
-# position of its last event) and only the new events are rendered: a prompt costs the same at
-# turn 50 as at turn 1.
-_PREFIX_CACHE_SIZE = 512
-_prefix_cache: "OrderedDict[tuple, tuple[str, Optional[str]]]" = OrderedDict()
-_SCAN_BACK = 200  # how far back from the end a cached prefix is looked for
+# Histories grow by a turn at a time: only the events after the longest cached prefix are
+# rendered (see prefix_cache.py).
+_prefixes = PrefixCache()
 
 
 def get_colang_history(events: Optional[list[dict]], include_texts: bool = True,
@@ -34,7 +32,11 @@ def get_colang_history(events: Optional[list[dict]], include_texts: bool = True,
         return ""
     flags = (include_texts, remove_retrieval_events)
     last_bot = _last_bot_intent_index(events)
-    start, text, latest_user_text = _cached_prefix(events, flags, last_bot)
+    # A prefix rendered while its own newest BotIntent carried instructions cannot be reused
+    # once a newer BotIntent exists (only the newest one shows them).
+    start, cached = _prefixes.lookup(events, flags,
+                                     accept=lambda value: value[2] in (None, last_bot))
+    text, latest_user_text = (cached[0], cached[1]) if cached else ("", None)
     parts = [text] if text else []
     for index in range(start, len(events)):
         event = events[index]
@@ -62,39 +64,10 @@ def get_colang_history(events: Optional[list[dict]], include_texts: bool = True,
         elif kind == "mask_prev_user_message" and latest_user_text:
             parts = _mask_last(parts, latest_user_text)
     history = "".join(parts)
-    _remember_prefix(events, flags, last_bot, history, latest_user_text)
-    return history
-
-
-def _prefix_key(events: list[dict], end: int, flags: tuple) -> Optional[tuple]:
-    uid = events[end - 1].get("uid")
-    return (uid, end, flags) if uid else None
-
-
-def _cached_prefix(events: list[dict], flags: tuple, last_bot: int):
-    """(where to continue, text so far, latest user text) from the longest cached prefix."""
-    for end in range(len(events), max(len(events) - _SCAN_BACK, 0), -1):
-        key = _prefix_key(events, end, flags)
-        cached = _prefix_cache.get(key) if key else None
-        if cached is None:
-            continue
-        text, latest_user_text, rendered_last_bot = cached
-        # A prefix rendered while its own newest BotIntent carried instructions cannot be
-        # reused once a newer BotIntent exists (only the newest one shows them).
-        if rendered_last_bot is not None and rendered_last_bot != last_bot:
-            continue
-        return end, text, latest_user_text
-    return 0, "", None
-
-
-def _remember_prefix(events, flags, last_bot, history, latest_user_text) -> None:
-    key = _prefix_key(events, len(events), flags)
-    if key is None:
-        return
     with_instructions = last_bot >= 0 and "instructions" in events[last_bot]
-    _prefix_cache[key] = (history, latest_user_text, last_bot if with_instructions else None)
-    while len(_prefix_cache) > _PREFIX_CACHE_SIZE:
-        _prefix_cache.popitem(last=False)
+    _prefixes.store(events, (history, latest_user_text, last_bot if with_instructions else None),
+                    flags)
+    return history
 
 
 def _skipped(event: dict, remove_retrieval_events: bool) -> bool:
