@@ -8,26 +8,37 @@ from rails.events import new_event_dict, new_uid
 ROLES = ("user", "assistant", "context", "event", "system")
 
 
+_TEXT_ROLES = frozenset({"user", "assistant", "system"})
+
+
 def validate_messages(messages: Any) -> list[dict]:
     if not isinstance(messages, list) or not messages:
         raise ValueError("`messages` must be a non-empty list of {'role', 'content'} dicts")
     for index, message in enumerate(messages):
-        if not isinstance(message, dict) or "role" not in message:
-            raise ValueError(f"messages[{index}] must be a dict with a 'role' key")
-        role = message["role"]
-        if role not in ROLES:
-            raise ValueError(f"messages[{index}] has unknown role {role!r}; "
-                             f"use one of {', '.join(ROLES)}")
-        if role == "event":
-            if not isinstance(message.get("event"), dict) or "type" not in message["event"]:
-                raise ValueError(f"messages[{index}] (role 'event') needs an 'event' dict "
-                                 "with a 'type'")
-        elif role == "context":
-            if not isinstance(message.get("content"), dict):
-                raise ValueError(f"messages[{index}] (role 'context') needs a dict 'content'")
-        elif not isinstance(message.get("content"), str):
-            raise ValueError(f"messages[{index}] (role {role!r}) needs a string 'content'")
+        # The common case first: a chat message with text (this runs for the whole history).
+        if (type(message) is dict and type(message.get("content")) is str
+                and message.get("role") in _TEXT_ROLES):
+            continue
+        _check_message(index, message)
     return messages
+
+
+def _check_message(index: int, message: Any) -> None:
+    if not isinstance(message, dict) or "role" not in message:
+        raise ValueError(f"messages[{index}] must be a dict with a 'role' key")
+    role = message["role"]
+    if role not in ROLES:
+        raise ValueError(f"messages[{index}] has unknown role {role!r}; "
+                         f"use one of {', '.join(ROLES)}")
+    if role == "event":
+        if not isinstance(message.get("event"), dict) or "type" not in message["event"]:
+            raise ValueError(f"messages[{index}] (role 'event') needs an 'event' dict "
+                             "with a 'type'")
+    elif role == "context":
+        if not isinstance(message.get("content"), dict):
+            raise ValueError(f"messages[{index}] (role 'context') needs a dict 'content'")
+    elif not isinstance(message.get("content"), str):
+        raise ValueError(f"messages[{index}] (role {role!r}) needs a string 'content'")
 
 
 def events_for_messages(messages: list[dict], start: int = 0) -> list[dict]:
@@ -60,7 +71,9 @@ def events_for_messages(messages: list[dict], start: int = 0) -> list[dict]:
 
 def history_key(messages: list[dict]) -> tuple:
     """A hashable key for a message sequence; slicing it gives the key of a prefix."""
-    return tuple((message["role"], _content_key(message)) for message in messages)
+    return tuple((message["role"], content if type(content := message.get("content")) is str
+                  else _content_key(message))
+                 for message in messages)
 
 
 def _content_key(message: dict) -> str:
