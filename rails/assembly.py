@@ -2,7 +2,6 @@
 prompts, indexes and the runtime."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -10,8 +9,7 @@ from typing import Any, Callable
 from rails.errors import ConfigError
 from rails.library import LIBRARY_DIR, library_documents
 from rails.runtime import Runtime
-
-log = logging.getLogger("rails")
+from rails.runtime.runtime import DEFAULT_FALLBACK
 
 # Our own actions that flows rely on (create_event, ...).
 CORE_ACTION_MODULES = ("rails.library.core_actions",)
@@ -94,14 +92,12 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         index_factory=lambda: new_index(config.core.embedding_search_provider))
     dispatcher.register_actions(generation, override=False)
 
-    errors = getattr(config, "errors", None)
     runtime = Runtime(
         config, dispatcher, flows,
         system_flow_ids=system_flow_ids, subflow_ids=rail_ids, injected=action_params,
         remote=_remote_client(config),
-        fallback_message=getattr(errors, "fallback_message", None)
-        or "I'm sorry, an internal error has occurred.",
-        propagate_errors=bool(getattr(errors, "propagate", False)))
+        fallback_message=config.errors.fallback_message or DEFAULT_FALLBACK,
+        propagate_errors=config.errors.propagate)
 
     return Parts(config=config, llm=main_llm, llms=llms, task_manager=task_manager,
                  dispatcher=dispatcher, runtime=runtime, generation=generation,
