@@ -94,7 +94,7 @@ def assemble(config: Any, llm: Any = None) -> Parts:
 
     runtime = Runtime(
         config, dispatcher, flows,
-        system_flow_ids=system_flow_ids, subflow_ids=rail_ids, injected=action_params,
+        subflow_ids=rail_ids, injected=action_params,
         remote=_remote_client(config),
         fallback_message=config.errors.fallback_message or DEFAULT_FALLBACK,
         propagate_errors=config.errors.propagate)

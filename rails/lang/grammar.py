@@ -8,7 +8,6 @@ document parser copies element templates before handing them out.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 from rails.errors import ColangSyntaxError

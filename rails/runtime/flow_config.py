@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from rails.runtime.matching import event_keys, start_keys
@@ -24,7 +25,6 @@ class FlowConfig:
     is_interruptible: bool = True
     is_subflow: bool = False
     allow_multiple: bool = False
-    is_system: bool = False
     trigger_event_types: frozenset = frozenset(DEFAULT_TRIGGER_TYPES)
     source_code: str | None = None
     file: str | None = None
@@ -37,7 +37,7 @@ class FlowConfig:
         return bool(self.elements) and self.elements[0]["_type"] not in SLIDING_TYPES
 
 
-def build_flow_config(flow: dict, order: int, *, is_system: bool = False) -> FlowConfig:
+def build_flow_config(flow: dict, order: int) -> FlowConfig:
     """A FlowConfig from a flow dict of `rails.lang` (meta already split off) or of NeMo's shape
     (meta as element 0)."""
     from rails.lang import compile_expression
@@ -64,7 +64,6 @@ def build_flow_config(flow: dict, order: int, *, is_system: bool = False) -> Flo
         is_interruptible=bool(meta.get("interruptable", flow.get("is_interruptible", True))),
         is_subflow=bool(meta.get("subflow") or flow.get("is_subflow")),
         allow_multiple=bool(meta.get("allow_multiple") or flow.get("allow_multiple")),
-        is_system=is_system,
         trigger_event_types=frozenset(triggers),
         source_code=flow.get("source_code"),
         file=flow.get("file"),
@@ -107,11 +106,8 @@ class FlowIndex:
         found = self._merged.get(keys)
         if found is None:
             found = [config for key in keys for config in self._by_key.get(key, ())]
-            found = sorted(set(found + self._always), key=_load_order)
+            found = sorted(set(found + self._always), key=attrgetter("order"))
             if len(self._merged) < 10_000:  # event values are user data: bound the memo
                 self._merged[keys] = found
         return found
 
-
-def _load_order(config: FlowConfig) -> int:
-    return config.order

@@ -28,7 +28,7 @@ class Runtime:
     per-conversation data lives in the DialogState passed in and out."""
 
     def __init__(self, rails_config: Any, dispatcher: Any, flows: Iterable[dict], *,
-                 system_flow_ids: Iterable[str] = (), subflow_ids: Iterable[str] = (),
+                 subflow_ids: Iterable[str] = (),
                  injected: dict | None = None, remote: Any = None,
                  fallback_message: str = DEFAULT_FALLBACK, propagate_errors: bool = False,
                  max_events_per_turn: int = MAX_EVENTS_PER_TURN):
@@ -40,12 +40,11 @@ class Runtime:
         self.propagate_errors = propagate_errors
         self.max_events_per_turn = max_events_per_turn
         self.index = FlowIndex()
-        system_ids, forced_subflows = set(system_flow_ids), set(subflow_ids)
+        forced_subflows = set(subflow_ids)
         for flow in flows:
-            config = build_flow_config(flow, len(self.index.by_id),
-                                       is_system=flow["id"] in system_ids)
+            config = build_flow_config(flow, len(self.index.by_id))
             if config.id in forced_subflows:
-                config.is_subflow = config.is_system = True
+                config.is_subflow = True
             self.index.add(config)
         self.engine = FlowEngine(self.index, rails_config)
 
@@ -210,7 +209,6 @@ class Runtime:
 
         status = outcome.status
         record.status, record.return_value = status, outcome.return_value
-        record.remote = bool(getattr(outcome, "remote", False))
         return_value, returned_events = outcome.return_value, list(outcome.events or [])
         context_updates = dict(outcome.context_updates or {})
         if status != "success":

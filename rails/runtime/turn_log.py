@@ -18,7 +18,6 @@ class ActionRecord:
     status: str = "success"
     error: BaseException | None = None
     llm_calls: list = field(default_factory=list)
-    remote: bool = False
 
     @property
     def duration(self) -> float | None:

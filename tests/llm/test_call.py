@@ -151,7 +151,6 @@ def test_import_rails_does_not_import_langchain_httpx_or_jinja():
 
 async def test_wrapper_overhead_is_small():
     """Our wrapper around a native model costs microseconds, not milliseconds."""
-    import time
 
     from rails.llm.call import Completion
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from rails import LLMRails, RailsConfig
 from rails.actions import ActionResult, action
 from rails.testing import FakeLLM
 
