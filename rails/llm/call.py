@@ -83,27 +83,61 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
         extra = {k: v for k, v in block.items() if k not in ("temperature", "max_tokens")}
         llm_params = {**extra, **(llm_params or {})} or None
     handler = streaming_handler.get()
+    traits = _traits(llm)
     started = time.time()
     clock = time.perf_counter()
-    task_value = getattr(task, "value", task)
-    if getattr(llm, "is_native_rails_model", False):
+    if traits.native:
         completion = await llm.generate(prompt, stop=stop, temperature=temperature,
                                         max_tokens=max_tokens, params=llm_params,
                                         on_token=handler)
     else:
-        completion = await _langchain_call(llm, prompt, stop, temperature, max_tokens,
+        completion = await _langchain_call(llm, traits, prompt, stop, temperature, max_tokens,
                                            llm_params, handler)
     log = current_call_log.get()
     if log is not None:
         duration = time.perf_counter() - clock
         log.add(LLMCallInfo(
-            task=task_value, prompt=prompt_as_text(prompt), completion=completion.text,
-            duration=duration, prompt_tokens=completion.prompt_tokens,
+            task=getattr(task, "value", task), prompt=prompt_as_text(prompt),
+            completion=completion.text, duration=duration,
+            prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             total_tokens=completion.total_tokens, started_at=started,
-            finished_at=started + duration, llm_model_name=model_name(llm),
+            finished_at=started + duration, llm_model_name=traits.name,
             raw_response=completion.raw))
     return completion.text
+
+
+@dataclass(frozen=True)
+class _ModelTraits:
+    """What `llm_call` needs to know about a model; read once per model, since attribute
+    probes on LangChain's pydantic models (a missing attribute raises inside pydantic) cost
+    more than a whole turn of the engine."""
+    native: bool
+    chat: bool
+    has_temperature: bool
+    has_max_tokens: bool
+    name: str
+
+
+_known_models: dict[int, tuple[Any, _ModelTraits]] = {}
+
+
+def _traits(llm: Any) -> _ModelTraits:
+    known = _known_models.get(id(llm))
+    if known is not None and known[0] is llm:
+        return known[1]
+    native = bool(getattr(llm, "is_native_rails_model", False))
+    chat = False
+    if not native:
+        from langchain_core.language_models.chat_models import BaseChatModel
+
+        chat = isinstance(llm, BaseChatModel)
+    traits = _ModelTraits(native, chat, hasattr(llm, "temperature"),
+                          hasattr(llm, "max_tokens"), model_name(llm))
+    if len(_known_models) >= 256:  # models are few and long-lived; this only bounds misuse
+        _known_models.clear()
+    _known_models[id(llm)] = (llm, traits)  # holding `llm` keeps its id from being reused
+    return traits
 
 
 def prompt_as_text(prompt: Prompt) -> str:
@@ -148,28 +182,26 @@ def to_langchain_messages(messages: list) -> list:
     return converted
 
 
-def _call_kwargs(llm: Any, temperature, max_tokens, llm_params) -> dict:
+def _call_kwargs(traits: _ModelTraits, temperature, max_tokens, llm_params) -> dict:
     """Settings go to LangChain as call kwargs (which real integrations merge into their
     request); temperature and max_tokens only when the model has such a setting."""
-    kwargs = dict(llm_params or {})
-    if temperature is not None and hasattr(llm, "temperature"):
+    kwargs = dict(llm_params) if llm_params else {}
+    if temperature is not None and traits.has_temperature:
         kwargs["temperature"] = temperature
-    if max_tokens is not None and hasattr(llm, "max_tokens"):
+    if max_tokens is not None and traits.has_max_tokens:
         kwargs["max_tokens"] = max_tokens
     return kwargs
 
 
-async def _langchain_call(llm, prompt, stop, temperature, max_tokens, llm_params,
+async def _langchain_call(llm, traits, prompt, stop, temperature, max_tokens, llm_params,
                           handler) -> Completion:
-    from langchain_core.language_models.chat_models import BaseChatModel
-
-    is_chat = isinstance(llm, BaseChatModel)
+    is_chat = traits.chat
     if is_chat:
         model_input: Any = to_langchain_messages(
             [{"type": "user", "content": prompt}] if isinstance(prompt, str) else prompt)
     else:
         model_input = prompt if isinstance(prompt, str) else prompt_as_text(prompt)
-    kwargs = _call_kwargs(llm, temperature, max_tokens, llm_params)
+    kwargs = _call_kwargs(traits, temperature, max_tokens, llm_params)
     try:
         if handler is not None:
             return await _langchain_stream(llm, model_input, stop, kwargs, handler, is_chat)
