@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
 
 from rails.llm.call import LLMCallLog, current_call_log
 from rails.llm.passthrough import raw_llm_request
-from rails.messages import (events_for_messages, history_key, response_from_events,
-                            validate_messages)
+from rails.messages import (HistoryKey, events_for_messages, history_key,
+                            response_from_events, validate_messages)
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
 
@@ -37,7 +37,8 @@ class LLMRails:
         self.config = config
         self.verbose = verbose
         self._last_turn: tuple | None = None
-        self._history: OrderedDict[tuple, tuple[list[dict], DialogState]] = OrderedDict()
+        self._history: OrderedDict[HistoryKey, tuple[list[dict], DialogState]] = (
+            OrderedDict())
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
         self._ready: asyncio.Future | None = None
@@ -256,13 +257,14 @@ class LLMRails:
         self._prepared = True
 
     def _events_from_cache(self, messages: list[dict],
-                           key: tuple) -> tuple[list[dict], DialogState | None]:
+                           key: HistoryKey) -> tuple[list[dict], DialogState | None]:
         """Reuse the real events (and the flow state) of the longest conversation prefix seen
         before; only the new messages are turned into events."""
         for end in range(len(messages) - 1, 0, -1):
-            cached = self._history.get(key[:end])
+            prefix = key.prefix(end)
+            cached = self._history.get(prefix)
             if cached is not None:
-                self._history.move_to_end(key[:end])
+                self._history.move_to_end(prefix)
                 events, state = cached
                 return events + events_for_messages(messages, end), state.snapshot()
         return events_for_messages(messages), None
@@ -285,7 +287,7 @@ class LLMRails:
                 return cached.snapshot()
         return None
 
-    def _remember(self, key: tuple, events: list[dict], state: DialogState) -> None:
+    def _remember(self, key: HistoryKey, events: list[dict], state: DialogState) -> None:
         self._history[key] = (events, state)
         self._history.move_to_end(key)
         while len(self._history) > HISTORY_CACHE_SIZE:

@@ -69,11 +69,41 @@ def events_for_messages(messages: list[dict], start: int = 0) -> list[dict]:
     return events
 
 
-def history_key(messages: list[dict]) -> tuple:
-    """A hashable key for a message sequence; slicing it gives the key of a prefix."""
-    return tuple((message["role"], content if type(content := message.get("content")) is str
-                  else _content_key(message))
-                 for message in messages)
+def history_key(messages: list[dict]) -> "HistoryKey":
+    """A hashable key for a message sequence; `prefix(n)` gives the key of its first n."""
+    return HistoryKey(tuple([(message["role"], content
+                              if type(content := message.get("content")) is str
+                              else _content_key(message))
+                             for message in messages]))
+
+
+class HistoryKey:
+    """A message sequence as a dict key: its (role, content) pairs, hashed on first use and
+    only once (a tuple rehashes all its items at every lookup, and histories grow long)."""
+
+    __slots__ = ("pairs", "_hash")
+
+    def __init__(self, pairs: tuple):
+        self.pairs = pairs
+        self._hash: int | None = None
+
+    def prefix(self, end: int) -> "HistoryKey":
+        return HistoryKey(self.pairs[:end])
+
+    def __add__(self, other: "HistoryKey") -> "HistoryKey":
+        return HistoryKey(self.pairs + other.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.pairs)
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, HistoryKey) and hash(self) == hash(other)
+                and self.pairs == other.pairs)
 
 
 def _content_key(message: dict) -> str:

@@ -24,9 +24,11 @@ TokenHandler = Callable[[str], Awaitable[Any]]
 
 @dataclass
 class LLMCallInfo:
-    """What one model call was asked, answered and cost."""
+    """What one model call was asked, answered and cost. `prompt` is the prompt as text; a
+    chat prompt (a message list) is kept as given and turned into text only when read, since
+    in passthrough mode it is the whole conversation and most turns never read it."""
     task: Optional[str] = None
-    prompt: Optional[str] = None
+    prompt_source: Prompt = None
     completion: Optional[str] = None
     duration: Optional[float] = None
     prompt_tokens: Optional[int] = None
@@ -36,6 +38,11 @@ class LLMCallInfo:
     finished_at: Optional[float] = None
     llm_model_name: Optional[str] = None
     raw_response: Optional[dict] = None
+
+    @property
+    def prompt(self) -> Optional[str]:
+        source = self.prompt_source
+        return source if source is None or isinstance(source, str) else prompt_as_text(source)
 
 
 @dataclass
@@ -97,7 +104,7 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
     if log is not None:
         duration = time.perf_counter() - clock
         log.add(LLMCallInfo(
-            task=getattr(task, "value", task), prompt=prompt_as_text(prompt),
+            task=getattr(task, "value", task), prompt_source=prompt,
             completion=completion.text, duration=duration,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
@@ -143,7 +150,9 @@ def _traits(llm: Any) -> _ModelTraits:
 def prompt_as_text(prompt: Prompt) -> str:
     if isinstance(prompt, str):
         return prompt
-    return "\n".join(f"[{_message_kind(m)}] {m.get('content', '')}" for m in prompt)
+    # (inlined `_message_kind`: passthrough prompts are the whole conversation, every turn)
+    return "\n".join([f"[{m.get('type') or m.get('role') or 'user'}] {m.get('content', '')}"
+                      for m in prompt])
 
 
 def model_name(llm: Any) -> str:

@@ -25,9 +25,9 @@ def passthrough_prompt(user_text: str) -> Any:
     if raw is None or isinstance(raw, str):
         return user_text
     if isinstance(raw, list):
-        messages = [dict(message) for message in raw]
-        if messages and messages[-1].get("role") == "user":
-            messages[-1]["content"] = user_text
-        return [m for m in messages if (m.get("role") or m.get("type")) != "context"]
+        messages = [m for m in raw if (m.get("role") or m.get("type")) != "context"]
+        if raw and raw[-1].get("role") == "user":  # (copied, not changed: it is the caller's)
+            messages[-1] = {**raw[-1], "content": user_text}
+        return messages
     raise ActionError(f"unsupported raw request type {type(raw).__name__} for passthrough",
                       action_name="generate_user_intent")
