@@ -13,16 +13,24 @@ import logging
 import marshal
 
 from rails.lang.document import ColangDocument
-from rails.lang.expressions import Expression, ExpressionError, compile_expression
+from rails.lang.expressions import (
+    Expression,
+    ExpressionError,
+    compile_expression,
+    remember_all,
+    remembered_trees,
+)
 
 __all__ = ["parse", "compile_expression", "compile_coyml_flow", "ColangDocument",
            "Expression", "ExpressionError", "clear_cache"]
 
 _log = logging.getLogger("rails.lang")
-# (path, text) -> the document's data, marshalled: unmarshalling hands every caller its own
-# copy (callers may mutate flows) at C speed.
-_documents: dict[tuple, bytes] = {}
+# (path, text) -> (the document's data marshalled, the trees of its expressions by text).
+# Unmarshalling hands every caller its own copy (callers may mutate flows) at C speed.
+_documents: dict[tuple, tuple[bytes, dict]] = {}
 _DOCUMENT_CACHE_LIMIT = 512
+# Elements whose `expression` the runtime compiles (EXPRESSION_TYPES in runtime/flow_config.py).
+_EXPRESSION_ELEMENTS = frozenset({"check", "if", "while", "set"})
 
 
 def parse(text: str, path: str | None = None) -> ColangDocument:
@@ -30,19 +38,23 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
 
     A text that is not Colang 1.0 (spec §1.1, e.g. only comments) gives an empty document.
     Repeated calls with the same (path, text) return a fresh copy of the cached result; the
-    result is also kept on disk between processes (see disk_cache.py).
+    result is also kept on disk between processes (see disk_cache.py), with the trees of its
+    expressions, so that compiling them later needs no parser either.
     """
     key = (path, text)
     found = _documents.get(key)
     if found is not None:
-        return ColangDocument(*marshal.loads(found))
+        data_bytes, trees = found
+        remember_all(trees)
+        return ColangDocument(*marshal.loads(data_bytes))
     from rails.lang import disk_cache
 
     stored = disk_cache.load(path, text)
     if stored is not None:
-        data, warnings = stored
+        data, warnings, trees = stored
         for warning in warnings:
             _log.warning(warning)
+        remember_all(trees)
         document = ColangDocument(*data)
         data_bytes = marshal.dumps(data)
     else:
@@ -52,11 +64,27 @@ def parse(text: str, path: str | None = None) -> ColangDocument:
         data = (document.flows, document.user_messages, document.bot_messages,
                 document.imports)
         data_bytes = marshal.dumps(data)
-        disk_cache.store(path, text, data, warnings)
+        trees = _expression_trees(document.flows)
+        disk_cache.store(path, text, data, warnings, trees)
     if len(_documents) >= _DOCUMENT_CACHE_LIMIT:
         _documents.clear()
-    _documents[key] = data_bytes
+    _documents[key] = (data_bytes, trees)
     return document
+
+
+def _expression_trees(flows: list[dict]) -> dict[str, tuple]:
+    """text -> tree of every expression the runtime will compile from these flows: those of
+    `if`/`while`/`set`/`check` elements and `do $name` flow names. Parsing just remembered
+    them; one that is not remembered (an `event if` element, say) is left to the runtime."""
+    texts = []
+    for flow in flows:
+        for element in flow["elements"]:
+            kind = element["_type"]
+            text = element.get("expression") if kind in _EXPRESSION_ELEMENTS else \
+                element.get("flow_name") if kind == "flow" else None
+            if isinstance(text, str):
+                texts.append(text)
+    return remembered_trees(texts)
 
 
 def compile_coyml_flow(flow: dict) -> dict:
@@ -67,11 +95,13 @@ def compile_coyml_flow(flow: dict) -> dict:
 
 
 def clear_cache() -> None:
-    """Forgets parsed documents and memoized lines (benchmarks use it)."""
-    from rails.lang import normalize, shapes
+    """Forgets parsed documents, memoized lines and compiled expressions: what a new
+    process starts with (benchmarks and tests use it)."""
+    from rails.lang import expressions, normalize, shapes
     from rails.lang.grammar import clear_cache as clear_lines
 
     _documents.clear()
+    expressions.clear_cache()
     clear_lines()
     shapes.clear()
     normalize._memo.clear()

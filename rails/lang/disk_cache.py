@@ -3,8 +3,10 @@
 Files live in `<cache dir>/documents/` (see `locations.cache_dir`; disabled by
 `DIALOG_RAILS_NO_CACHE=1`), named by a SHA-256 of the parser's own source, the grammar, the
 path and the text: any change to either gives a new key. Entries are marshalled (they hold
-only dicts, lists, strings, numbers) and written atomically; a missing, unreadable or
-corrupt entry just means parsing again. Warnings given while parsing are stored and replayed.
+only dicts, lists, tuples, strings, numbers) and written atomically; a missing, unreadable or
+corrupt entry just means parsing again. Warnings given while parsing are stored and replayed,
+and the trees of the document's expressions are stored with it (text -> tree, see
+expressions.build), so a process starting from the cache compiles them without lark.
 """
 from __future__ import annotations
 
@@ -47,15 +49,15 @@ def _entry(path: str | None, text: str) -> str | None:
     return os.path.join(base, "documents", digest.hexdigest() + ".marshal")
 
 
-def load(path: str | None, text: str) -> tuple[Any, list[str]] | None:
-    """(document data, warnings) stored for this exact text, or None."""
+def load(path: str | None, text: str) -> tuple[Any, list[str], dict] | None:
+    """(document data, warnings, expression trees) stored for this exact text, or None."""
     entry = _entry(path, text)
     if entry is None:
         return None
     try:
         with open(entry, "rb") as handle:
-            data, warnings = marshal.loads(handle.read())
-        return data, list(warnings)
+            data, warnings, trees = marshal.loads(handle.read())
+        return data, list(warnings), dict(trees)
     except FileNotFoundError:
         return None
     except Exception as error:  # corrupt or from another Python: parse again
@@ -63,7 +65,7 @@ def load(path: str | None, text: str) -> tuple[Any, list[str]] | None:
         return None
 
 
-def store(path: str | None, text: str, data: Any, warnings: list[str]) -> None:
+def store(path: str | None, text: str, data: Any, warnings: list[str], trees: dict) -> None:
     entry = _entry(path, text)
     if entry is None:
         return
@@ -72,7 +74,7 @@ def store(path: str | None, text: str, data: Any, warnings: list[str]) -> None:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         temporary = f"{entry}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(temporary, "wb") as handle:
-            handle.write(marshal.dumps((data, warnings)))
+            handle.write(marshal.dumps((data, warnings, trees)))
         os.replace(temporary, entry)
         _prune(folder)
     except (OSError, ValueError) as error:  # read-only disk, full disk: caching is optional

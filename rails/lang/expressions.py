@@ -1,7 +1,12 @@
-"""Flow expressions (spec §1.7): our own tree, compiled to closures, evaluated without `eval`.
+"""Flow expressions (spec §1.7): parsed to a small tree, built into closures, evaluated
+without `eval`.
 
-`compile_expression(text)` parses with the `expression` rule of the grammar and returns an
-`Expression` whose `evaluate(context)` reads `$name` from the context (missing -> None).
+Parsing (lark, `grammar.parse_expression`) gives a *tree* of plain tuples (see `build`): it can
+be marshalled, so parsed documents keep the trees of their expressions in the disk cache and a
+process that loads them never imports the parser. `build(tree)` makes the evaluator;
+`compile_expression(text)` does both (trees remembered from parsed or cached documents first)
+and returns an `Expression` whose `evaluate(context)` reads `$name` from the context
+(missing -> None).
 Semantics follow the reference (which used `simpleeval`): Python operators, chained
 comparisons, `and`/`or` returning operands, `a if c else b`, subscripts and slices, attribute
 access (never `_private` names; on dicts `.key` reads the key, missing -> None), method calls on
@@ -65,80 +70,166 @@ class Expression:
         return f"Expression({self.text!r})"
 
 
+Tree = tuple  # an expression tree, see `build`
+
 _COMPILED: dict[str, Expression] = {}
+# Trees of the expressions of parsed (or disk-cached) documents, by text: the runtime compiles
+# exactly these texts, and finding them here spares it the parser.
+_TREES: dict[str, Tree] = {}
 _CACHE_LIMIT = 8192
 
 
 def compile_expression(text: str) -> Expression:
-    """Parses `text` once per process (cached); raises ColangSyntaxError when it is not an
+    """Compiles `text` once per process (cached); raises ColangSyntaxError when it is not an
     expression."""
-    found = _COMPILED.get(text)
-    if found is None:
-        from rails.lang.grammar import parse_expression
-
-        found = remember(text, parse_expression(text))
-    return found
-
-
-def remember(text: str, evaluate: Evaluator) -> Expression:
-    """Caches an evaluator built while parsing a statement, so the runtime's later
-    `compile_expression` of the same text does not parse it again."""
     found = _COMPILED.get(text)
     if found is None:
         if len(_COMPILED) >= _CACHE_LIMIT:
             _COMPILED.clear()
-        found = _COMPILED[text] = Expression(text, evaluate)
+        found = _COMPILED[text] = Expression(text, _build_or_fail_later(expression_tree(text)))
     return found
 
 
-# --------------------------------------------------------------------------- node builders
-# Each builder takes evaluators of the sub-expressions and returns the evaluator of the node.
+def _build_or_fail_later(tree: Tree) -> Evaluator:
+    try:
+        return build(tree)
+    except RecursionError as error:
+        # Nested deeper than the stack allows: evaluating it cannot work either. Fail there, as
+        # an ExpressionError like any evaluation failure, not while flows are being loaded.
+        message = str(error)
 
-def constant(value: Any) -> Evaluator:
-    return lambda context: value
-
-
-def variable(name: str) -> Evaluator:
-    def read(context: Mapping[str, Any]) -> Any:
-        return context.get(name)
-    return read
-
-
-def bare_name(name: str) -> Evaluator:
-    def read(context: Mapping[str, Any]) -> Any:
-        if name in FUNCTIONS:
-            return FUNCTIONS[name]
-        raise ExpressionError(f"unknown name '{name}' (variables are written `${name}`)")
-    return read
+        def fail(context: Mapping[str, Any]) -> Any:
+            raise RecursionError(message)
+        return fail
 
 
-def string_literal(token: str) -> Evaluator:
+def expression_tree(text: str) -> Tree:
+    """The tree of `text`: remembered from a document, else parsed (which imports lark)."""
+    found = _TREES.get(text)
+    if found is None:
+        from rails.lang.grammar import parse_expression
+
+        found = parse_expression(text)
+    return found
+
+
+def remember(text: str, tree: Tree) -> None:
+    """Keeps the tree of an expression met while parsing a statement (or loaded with a cached
+    document), so that the runtime's later `compile_expression(text)` does not parse it."""
+    if len(_TREES) >= _CACHE_LIMIT:
+        _TREES.clear()
+    _TREES[text] = tree
+
+
+def remember_all(trees: dict[str, Tree]) -> None:
+    for text, tree in trees.items():
+        remember(text, tree)
+
+
+def remembered_trees(texts: list) -> dict[str, Tree]:
+    """text -> tree for those of `texts` that are remembered (the others are ignored)."""
+    return {text: _TREES[text] for text in texts if text in _TREES}
+
+
+def clear_cache() -> None:
+    _COMPILED.clear()
+    _TREES.clear()
+
+
+# ------------------------------------------------------------------------------- trees
+# The lark transformer (statements.py) writes trees; literals are evaluated and names checked
+# there, so any tree it gives is valid. Nodes (sub-expressions are trees, absent ones None):
+#   ("const", value)                ("var", name)          ("name", name)   bare name: `len`
+#   ("concat", parts)               adjacent string literals, f-string pieces
+#   ("format", value, conversion, spec)                    one `{...}` field of an f-string
+#   ("not", operand)  ("and", operands)  ("or", operands)  ("unary", op, operand)
+#   ("binary", op, left, right)     ("compare", first, ((op, operand), ...))
+#   ("if", body, test, orelse)      ("subscript", container, key)
+#   ("slice", lower, upper, step)   ("attribute", target, name)
+#   ("call", function, args, ((keyword, value), ...))
+#   ("list", items)  ("tuple", items)  ("dict", ((key, value), ...))
+# Values are str, bytes, int, float, bool or None and sequences are tuples: marshal-able.
+
+def build(tree: Tree) -> Evaluator:
+    """The evaluator of a tree: the node builders below, applied bottom-up. One call per level
+    (the builders get evaluators), so nesting goes as deep as evaluating can."""
+    kind = tree[0]
+    if kind == "const":
+        return constant(tree[1])
+    if kind == "var":
+        return variable(tree[1])
+    if kind == "binary":
+        return binary(tree[1], build(tree[2]), build(tree[3]))
+    if kind == "compare":
+        return compare(build(tree[1]), [(op, build(operand)) for op, operand in tree[2]])
+    if kind == "attribute":
+        return attribute(build(tree[1]), tree[2])
+    if kind == "call":
+        return call(build(tree[1]), [build(arg) for arg in tree[2]],
+                    [(key, build(value)) for key, value in tree[3]])
+    if kind == "and":
+        return logical_and([build(operand) for operand in tree[1]])
+    if kind == "or":
+        return logical_or([build(operand) for operand in tree[1]])
+    if kind == "not":
+        return logical_not(build(tree[1]))
+    if kind == "unary":
+        return unary(tree[1], build(tree[2]))
+    if kind == "if":
+        return conditional(build(tree[1]), build(tree[2]), build(tree[3]))
+    if kind == "subscript":
+        return subscript(build(tree[1]), build(tree[2]))
+    if kind == "slice":
+        return slice_of(*(None if part is None else build(part) for part in tree[1:]))
+    if kind == "concat":
+        return concatenate([build(part) for part in tree[1]])
+    if kind == "format":
+        return formatted(build(tree[1]), tree[2], tree[3])
+    if kind == "name":
+        return bare_name(tree[1])
+    if kind == "list":
+        return list_display([build(item) for item in tree[1]])
+    if kind == "tuple":
+        return tuple_display([build(item) for item in tree[1]])
+    if kind == "dict":
+        return dict_display([(build(key), build(value)) for key, value in tree[1]])
+    raise ValueError(f"unknown expression node {kind!r}")
+
+
+def string_tree(token: str) -> Tree:
     """One Python string literal token; `$x` inside it becomes `var_x` (quirk R6)."""
     prefix = token[:len(token) - len(token.lstrip("rRbBuUfF"))]
     if "f" in prefix.lower():
         return _f_string(token, prefix)
-    value = ast.literal_eval(_VAR_IN_STRING.sub(r"var_\1", token))
-    return constant(value)
+    return ("const", ast.literal_eval(_VAR_IN_STRING.sub(r"var_\1", token)))
 
 
-def concatenate(parts: list[Evaluator]) -> Evaluator:
-    if len(parts) == 1:
-        return parts[0]
-    return lambda context: "".join(str(part(context)) for part in parts)
+def concatenation_tree(parts: list[Tree]) -> Tree:
+    return parts[0] if len(parts) == 1 else ("concat", tuple(parts))
 
 
-def _f_string(token: str, prefix: str) -> Evaluator:
+def number_tree(text: str) -> Tree:
+    clean = text.replace("_", "")
+    lowered = clean.lower()
+    if lowered.startswith(("0x", "0o", "0b")):
+        return ("const", int(clean, 0))
+    if any(char in lowered for char in ".e"):
+        return ("const", float(clean))
+    return ("const", int(clean))
+
+
+def _f_string(token: str, prefix: str) -> Tree:
     quote = token[len(prefix)]
     body = token[len(prefix) + 1:-1]
     plain_prefix = prefix.replace("f", "").replace("F", "")
-    pieces: list[Evaluator] = []
+    pieces: list[Tree] = []
     literal: list[str] = []
     i = 0
 
     def flush() -> None:
         if literal:
             text = _VAR_IN_STRING.sub(r"var_\1", "".join(literal))
-            pieces.append(constant(ast.literal_eval(plain_prefix + quote + text + quote)))
+            pieces.append(("const", ast.literal_eval(plain_prefix + quote + text + quote)))
             literal.clear()
 
     while i < len(body):
@@ -177,10 +268,10 @@ def _f_string(token: str, prefix: str) -> Evaluator:
         if len(field) > 2 and field[-2] == "!" and field[-1] in "rsa":
             field, conversion = field[:-2], field[-1]
         flush()
-        pieces.append(_formatted(compile_expression(field.strip()), conversion, spec))
+        pieces.append(("format", expression_tree(field.strip()), conversion, spec))
         i = j
     flush()
-    return concatenate(pieces) if pieces else constant("")
+    return concatenation_tree(pieces) if pieces else ("const", "")
 
 
 def _top_level_index(text: str, char: str) -> int:
@@ -200,11 +291,43 @@ def _top_level_index(text: str, char: str) -> int:
     return -1
 
 
-def _formatted(expression: Expression, conversion: str | None, spec: str) -> Evaluator:
+def check_attribute(name: str) -> None:
+    if name.startswith("_") or name.startswith("func_") or name in BLOCKED_ATTRIBUTES:
+        raise ValueError(f"access to the attribute '{name}' is not allowed")
+
+
+# ---------------------------------------------------------------------- node builders
+# Each builder takes evaluators of the sub-expressions and returns the evaluator of the node.
+
+def constant(value: Any) -> Evaluator:
+    return lambda context: value
+
+
+def variable(name: str) -> Evaluator:
+    def read(context: Mapping[str, Any]) -> Any:
+        return context.get(name)
+    return read
+
+
+def bare_name(name: str) -> Evaluator:
+    def read(context: Mapping[str, Any]) -> Any:
+        if name in FUNCTIONS:
+            return FUNCTIONS[name]
+        raise ExpressionError(f"unknown name '{name}' (variables are written `${name}`)")
+    return read
+
+
+def concatenate(parts: list[Evaluator]) -> Evaluator:
+    if len(parts) == 1:
+        return parts[0]
+    return lambda context: "".join(str(part(context)) for part in parts)
+
+
+def formatted(value_of: Evaluator, conversion: str | None, spec: str) -> Evaluator:
     convert = {"r": repr, "s": str, "a": ascii}.get(conversion or "", None)
 
     def render(context: Mapping[str, Any]) -> str:
-        value = expression._evaluate(context)
+        value = value_of(context)
         if convert is not None:
             value = convert(value)
         return format(value, spec) if spec else str(value)
@@ -323,8 +446,7 @@ def slice_of(lower: Evaluator | None, upper: Evaluator | None,
 
 
 def attribute(target: Evaluator, name: str) -> Evaluator:
-    if name.startswith("_") or name.startswith("func_") or name in BLOCKED_ATTRIBUTES:
-        raise ValueError(f"access to the attribute '{name}' is not allowed")
+    check_attribute(name)  # again: trees may come from the disk cache
     return lambda context: get_attribute(target(context), name)
 
 
@@ -379,16 +501,6 @@ def tuple_display(items: list[Evaluator]) -> Evaluator:
 
 def dict_display(pairs: list[tuple[Evaluator, Evaluator]]) -> Evaluator:
     return lambda context: {key(context): value(context) for key, value in pairs}
-
-
-def number(text: str) -> Evaluator:
-    clean = text.replace("_", "")
-    lowered = clean.lower()
-    if lowered.startswith(("0x", "0o", "0b")):
-        return constant(int(clean, 0))
-    if any(char in lowered for char in ".e"):
-        return constant(float(clean))
-    return constant(int(clean))
 
 
 def syntax_error(text: str, reason: str, column: int | None = None) -> ColangSyntaxError:

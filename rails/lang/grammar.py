@@ -56,7 +56,7 @@ class LineSyntaxError(Exception):
 
 
 def parse_line(text: str, start: str = "statement") -> Any:
-    """The statement (or body/param line, or expression evaluator) that `text` is.
+    """The statement (or body/param line, or expression tree) that `text` is.
 
     Raises LineSyntaxError (no location beyond the column; the caller knows the file/line).
     """
@@ -82,7 +82,8 @@ def parse_line(text: str, start: str = "statement") -> Any:
 
 
 def parse_expression(text: str) -> Any:
-    """The evaluator of an expression; ColangSyntaxError (without file) when invalid."""
+    """The tree of an expression (expressions.build); ColangSyntaxError (without file)
+    when invalid."""
     try:
         return parse_line(text.strip(), "expression")
     except LineSyntaxError as error:

@@ -263,7 +263,7 @@ class DocumentParser:
                 nodes.append(self.bot(i, sub_end, stmt, text, context))
             elif kind == "set":
                 expression = text.split("=", 1)[1].strip()
-                ex.remember(expression, stmt.evaluator)
+                ex.remember(expression, stmt.tree)
                 self.no_block(line, has_block, "an assignment")
                 nodes.append(self.mapped({"_type": "set", "key": stmt.key,
                                           "expression": expression}, line, context))
@@ -276,12 +276,12 @@ class DocumentParser:
                 nodes.append(element)
             elif kind == "check":
                 expression = text[len("check"):].strip()
-                ex.remember(expression, stmt.evaluator)
+                ex.remember(expression, stmt.tree)
                 nodes.append(self.mapped({"_type": "check", "expression": expression},
                                          line, context))
             elif kind == "if" or kind == "elif":
                 expression = text.split("if", 1)[1].strip()
-                ex.remember(expression, stmt.evaluator)
+                ex.remember(expression, stmt.tree)
                 node = If(self.mapped({"_type": "if", "expression": expression}, line, context),
                           self.block(i + 1, sub_end, context), [])
                 if kind == "if":
@@ -294,7 +294,7 @@ class DocumentParser:
                 open_if = None
             elif kind == "while":
                 expression = text[len("while"):].strip()
-                ex.remember(expression, stmt.evaluator)
+                ex.remember(expression, stmt.tree)
                 nodes.append(While(self.mapped({"_type": "while", "expression": expression},
                                                line, context),
                                    self.block(i + 1, sub_end, context)))

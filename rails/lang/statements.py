@@ -51,7 +51,7 @@ def _args(items: list | None) -> list:
 
 @v_args(inline=True)
 class LineTransformer(Transformer):
-    """Builds statements, argument values and expression evaluators while lark parses."""
+    """Builds statements, argument values and expression trees while lark parses."""
 
     # ------------------------------------------------------------------ definitions
     def define_stmt(self, *parts: Token) -> Statement:
@@ -145,8 +145,8 @@ class LineTransformer(Transformer):
         return self.run_stmt(result, name, args)
 
     # ------------------------------------------------------------------ assignments
-    def set_stmt(self, key: Token, expression: ex.Evaluator) -> Statement:
-        return Statement("set", key=_set_key(key), evaluator=expression)
+    def set_stmt(self, key: Token, expression: ex.Tree) -> Statement:
+        return Statement("set", key=_set_key(key), tree=expression)
 
     def set_ellipsis(self, key: Token, _ellipsis: Token) -> Statement:
         return Statement("generate_value", key=_set_key(key))
@@ -177,20 +177,20 @@ class LineTransformer(Transformer):
         return self.do_stmt(results, name, args)
 
     # ---------------------------------------------------------------- control flow
-    def if_stmt(self, expression: ex.Evaluator) -> Statement:
-        return Statement("if", evaluator=expression)
+    def if_stmt(self, expression: ex.Tree) -> Statement:
+        return Statement("if", tree=expression)
 
-    def elif_stmt(self, expression: ex.Evaluator) -> Statement:
-        return Statement("elif", evaluator=expression)
+    def elif_stmt(self, expression: ex.Tree) -> Statement:
+        return Statement("elif", tree=expression)
 
     def else_stmt(self) -> Statement:
         return Statement("else")
 
-    def while_stmt(self, expression: ex.Evaluator) -> Statement:
-        return Statement("while", evaluator=expression)
+    def while_stmt(self, expression: ex.Tree) -> Statement:
+        return Statement("while", tree=expression)
 
-    def check_stmt(self, expression: ex.Evaluator) -> Statement:
-        return Statement("check", evaluator=expression)
+    def check_stmt(self, expression: ex.Tree) -> Statement:
+        return Statement("check", tree=expression)
 
     def when_stmt(self, pattern: Statement) -> Statement:
         return Statement("when", pattern=_pattern(pattern))
@@ -336,100 +336,102 @@ class LineTransformer(Transformer):
         return Statement("param", key=name, value=str(value).strip() if value else None)
 
     # ------------------------------------------------------------------ expressions
-    def variable(self, token: Token) -> ex.Evaluator:
-        return ex.variable(str(token)[1:])
+    # Expression rules give trees (see expressions.build); sequences in them are tuples.
+    def variable(self, token: Token) -> ex.Tree:
+        return ("var", str(token)[1:])
 
-    def name(self, token: Token) -> ex.Evaluator:
+    def name(self, token: Token) -> ex.Tree:
         name = str(token)
         if name not in ex.FUNCTIONS:
             hint = f"variables are written `${name}`; the only function is `len`"
             if name in ("execute", "exec", "run"):
                 hint = "to store an action's result write `$name = execute ACTION(...)`"
             raise LineError(f"unknown name '{name}' in an expression", hint)
-        return ex.bare_name(name)
+        return ("name", name)
 
-    def number(self, token: Token) -> ex.Evaluator:
-        return ex.number(str(token))
+    def number(self, token: Token) -> ex.Tree:
+        return ex.number_tree(str(token))
 
-    def strings(self, *tokens: Token) -> ex.Evaluator:
+    def strings(self, *tokens: Token) -> ex.Tree:
         try:
-            return ex.concatenate([ex.string_literal(str(t)) for t in tokens])
+            return ex.concatenation_tree([ex.string_tree(str(t)) for t in tokens])
         except (ValueError, SyntaxError) as error:
             raise LineError(f"invalid string literal: {error}") from error
 
-    def true(self) -> ex.Evaluator:
-        return ex.constant(True)
+    def true(self) -> ex.Tree:
+        return ("const", True)
 
-    def false(self) -> ex.Evaluator:
-        return ex.constant(False)
+    def false(self) -> ex.Tree:
+        return ("const", False)
 
-    def none(self) -> ex.Evaluator:
-        return ex.constant(None)
+    def none(self) -> ex.Tree:
+        return ("const", None)
 
-    def list_display(self, *items: Any) -> ex.Evaluator:
-        return ex.list_display([i for i in items if i is not None])
+    def list_display(self, *items: Any) -> ex.Tree:
+        return ("list", tuple(i for i in items if i is not None))
 
-    def tuple_display(self, *items: Any) -> ex.Evaluator:
-        return ex.tuple_display([i for i in items if i is not None])
+    def tuple_display(self, *items: Any) -> ex.Tree:
+        return ("tuple", tuple(i for i in items if i is not None))
 
-    def dict_display(self, *items: Any) -> ex.Evaluator:
+    def dict_display(self, *items: Any) -> ex.Tree:
         items = tuple(i for i in items if i is not None)
-        return ex.dict_display(list(zip(items[0::2], items[1::2])))
+        return ("dict", tuple(zip(items[0::2], items[1::2])))
 
-    def conditional(self, body: Any, test: Any, orelse: Any) -> ex.Evaluator:
-        return ex.conditional(body, test, orelse)
+    def conditional(self, body: Any, test: Any, orelse: Any) -> ex.Tree:
+        return ("if", body, test, orelse)
 
-    def or_op(self, *operands: Any) -> ex.Evaluator:
-        return ex.logical_or(list(operands))
+    def or_op(self, *operands: Any) -> ex.Tree:
+        return ("or", operands)
 
-    def and_op(self, *operands: Any) -> ex.Evaluator:
-        return ex.logical_and(list(operands))
+    def and_op(self, *operands: Any) -> ex.Tree:
+        return ("and", operands)
 
-    def not_op(self, operand: Any) -> ex.Evaluator:
-        return ex.logical_not(operand)
+    def not_op(self, operand: Any) -> ex.Tree:
+        return ("not", operand)
 
     def comp_op(self, *tokens: Token) -> str:
         return " ".join(str(tokens[0]).split())
 
-    def compare(self, first: Any, *rest: Any) -> ex.Evaluator:
-        return ex.compare(first, list(zip(rest[0::2], rest[1::2])))
+    def compare(self, first: Any, *rest: Any) -> ex.Tree:
+        return ("compare", first, tuple(zip(rest[0::2], rest[1::2])))
 
-    def bor(self, left: Any, right: Any) -> ex.Evaluator:
-        return ex.binary("|", left, right)
+    def bor(self, left: Any, right: Any) -> ex.Tree:
+        return ("binary", "|", left, right)
 
-    def bxor(self, left: Any, right: Any) -> ex.Evaluator:
-        return ex.binary("^", left, right)
+    def bxor(self, left: Any, right: Any) -> ex.Tree:
+        return ("binary", "^", left, right)
 
-    def band(self, left: Any, right: Any) -> ex.Evaluator:
-        return ex.binary("&", left, right)
+    def band(self, left: Any, right: Any) -> ex.Tree:
+        return ("binary", "&", left, right)
 
-    def binary(self, left: Any, op: Token, right: Any) -> ex.Evaluator:
-        return ex.binary(str(op), left, right)
+    def binary(self, left: Any, op: Token, right: Any) -> ex.Tree:
+        return ("binary", str(op), left, right)
 
-    def power(self, left: Any, _op: Token, right: Any) -> ex.Evaluator:
-        return ex.binary("**", left, right)
+    def power(self, left: Any, _op: Token, right: Any) -> ex.Tree:
+        return ("binary", "**", left, right)
 
-    def unary(self, op: Token, operand: Any) -> ex.Evaluator:
-        return ex.unary(str(op), operand)
+    def unary(self, op: Token, operand: Any) -> ex.Tree:
+        return ("unary", str(op), operand)
 
-    def attribute(self, target: Any, name: Token) -> ex.Evaluator:
+    def attribute(self, target: Any, name: Token) -> ex.Tree:
         try:
-            return ex.attribute(target, str(name))
+            ex.check_attribute(str(name))
         except ValueError as error:
             raise LineError(str(error), "names starting with `_` and reflective methods "
                             "(format, mro, ...) are not accessible in expressions") from None
+        return ("attribute", target, str(name))
 
-    def subscript(self, container: Any, key: Any) -> ex.Evaluator:
-        return ex.subscript(container, key)
+    def subscript(self, container: Any, key: Any) -> ex.Tree:
+        return ("subscript", container, key)
 
-    def slice(self, lower: Any, upper: Any, step: Any = None) -> ex.Evaluator:
-        return ex.slice_of(lower, upper, step)
+    def slice(self, lower: Any, upper: Any, step: Any = None) -> ex.Tree:
+        return ("slice", lower, upper, step)
 
-    def call(self, function: Any, arguments: list | None) -> ex.Evaluator:
+    def call(self, function: Any, arguments: list | None) -> ex.Tree:
         arguments = arguments or []
-        args = [a[1] for a in arguments if a[0] == "positional"]
-        kwargs = [(a[1], a[2]) for a in arguments if a[0] == "keyword"]
-        return ex.call(function, args, kwargs)
+        args = tuple(a[1] for a in arguments if a[0] == "positional")
+        kwargs = tuple((a[1], a[2]) for a in arguments if a[0] == "keyword")
+        return ("call", function, args, kwargs)
 
     def call_arguments(self, *arguments: Any) -> list:
         return list(arguments)
