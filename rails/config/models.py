@@ -6,29 +6,11 @@ library rails read their own `rails.config.<name>` settings); extra keys stay re
 attributes. The top level itself is strict: see `RailsConfig`."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from rails.config.schema import Section, StrictSection, field
 
 DEFAULT_FALLBACK_MESSAGE = "I'm sorry, an internal error has occurred."
-
-
-class Section(BaseModel):
-    """Base of all config sections: assignment is validated, unknown keys are kept.
-
-    `checked_keys`: when True, unknown keys of this section draw a warning at load time
-    (likely typos: `rails.inputs`); `later_nemo_keys` are keys of newer NeMo releases that are
-    accepted silently."""
-
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
-    checked_keys: ClassVar[bool] = False
-    later_nemo_keys: ClassVar[frozenset[str]] = frozenset()
-
-
-class StrictSection(Section):
-    """A section of our own: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Model(Section):
@@ -44,7 +26,7 @@ class Model(Section):
     model: Optional[str] = None
     api_key_env_var: Optional[str] = None
     mode: Optional[str] = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 class Instruction(Section):
@@ -84,14 +66,12 @@ class TaskPrompt(Section):
     stop: Optional[list[str]] = None
     max_tokens: Optional[int] = None
 
-    @model_validator(mode="after")
-    def _content_or_messages(self) -> "TaskPrompt":
+    def _check(self) -> None:
         if not self.content and not self.messages:
             raise ValueError(f"prompt for task '{self.task}' needs `content` or `messages`")
         if self.content and self.messages:
             raise ValueError(
                 f"prompt for task '{self.task}' has both `content` and `messages`; keep one")
-        return self
 
 
 class EmbeddingsCacheConfig(Section):
@@ -100,7 +80,7 @@ class EmbeddingsCacheConfig(Section):
     enabled: bool = False
     key_generator: str = "md5"
     store: str = "filesystem"
-    store_config: dict[str, Any] = Field(default_factory=dict)
+    store_config: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()
@@ -115,8 +95,8 @@ class EmbeddingSearchProvider(Section):
     checked_keys = True
 
     name: str = "default"
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    cache: EmbeddingsCacheConfig = Field(default_factory=EmbeddingsCacheConfig)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    cache: EmbeddingsCacheConfig = field(default_factory=EmbeddingsCacheConfig)
 
 
 class KnowledgeBaseConfig(Section):
@@ -125,7 +105,7 @@ class KnowledgeBaseConfig(Section):
     checked_keys = True
 
     folder: str = "kb"
-    embedding_search_provider: EmbeddingSearchProvider = Field(
+    embedding_search_provider: EmbeddingSearchProvider = field(
         default_factory=EmbeddingSearchProvider)
 
 
@@ -134,7 +114,7 @@ class CoreConfig(Section):
 
     checked_keys = True
 
-    embedding_search_provider: EmbeddingSearchProvider = Field(
+    embedding_search_provider: EmbeddingSearchProvider = field(
         default_factory=EmbeddingSearchProvider)
 
 
@@ -144,7 +124,7 @@ class InputRails(Section):
     checked_keys = True
     later_nemo_keys = frozenset({"parallel"})
 
-    flows: list[str] = Field(default_factory=list)
+    flows: list[str] = field(default_factory=list)
 
 
 class OutputRails(Section):
@@ -153,7 +133,7 @@ class OutputRails(Section):
     checked_keys = True
     later_nemo_keys = frozenset({"parallel", "streaming", "apply_to_reasoning_traces"})
 
-    flows: list[str] = Field(default_factory=list)
+    flows: list[str] = field(default_factory=list)
 
 
 class RetrievalRails(Section):
@@ -161,7 +141,7 @@ class RetrievalRails(Section):
 
     checked_keys = True
 
-    flows: list[str] = Field(default_factory=list)
+    flows: list[str] = field(default_factory=list)
 
 
 class ActionRails(Section):
@@ -186,31 +166,31 @@ class UserMessagesConfig(Section):
     checked_keys = True
 
     embeddings_only: bool = False
-    embeddings_only_similarity_threshold: Optional[float] = Field(default=None, ge=0, le=1)
+    embeddings_only_similarity_threshold: Optional[float] = field(default=None, ge=0, le=1)
     embeddings_only_fallback_intent: Optional[str] = None
 
 
 class DialogRails(Section):
     checked_keys = True
-    single_call: SingleCallConfig = Field(default_factory=SingleCallConfig)
-    user_messages: UserMessagesConfig = Field(default_factory=UserMessagesConfig)
+    single_call: SingleCallConfig = field(default_factory=SingleCallConfig)
+    user_messages: UserMessagesConfig = field(default_factory=UserMessagesConfig)
 
 
 class FactCheckingRailConfig(Section):
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
     fallback_to_self_check: bool = False
 
 
 class SensitiveDataDetectionOptions(Section):
-    entities: list[str] = Field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
     mask_token: str = "*"
 
 
 class SensitiveDataDetection(Section):
-    recognizers: list[dict] = Field(default_factory=list)
-    input: SensitiveDataDetectionOptions = Field(default_factory=SensitiveDataDetectionOptions)
-    output: SensitiveDataDetectionOptions = Field(default_factory=SensitiveDataDetectionOptions)
-    retrieval: SensitiveDataDetectionOptions = Field(
+    recognizers: list[dict] = field(default_factory=list)
+    input: SensitiveDataDetectionOptions = field(default_factory=SensitiveDataDetectionOptions)
+    output: SensitiveDataDetectionOptions = field(default_factory=SensitiveDataDetectionOptions)
+    retrieval: SensitiveDataDetectionOptions = field(
         default_factory=SensitiveDataDetectionOptions)
 
 
@@ -221,24 +201,24 @@ class JailbreakDetectionConfig(Section):
 
 
 class AutoAlignOptions(Section):
-    guardrails_config: dict[str, Any] = Field(default_factory=dict)
+    guardrails_config: dict[str, Any] = field(default_factory=dict)
 
 
 class AutoAlignRailConfig(Section):
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    input: AutoAlignOptions = Field(default_factory=AutoAlignOptions)
-    output: AutoAlignOptions = Field(default_factory=AutoAlignOptions)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    input: AutoAlignOptions = field(default_factory=AutoAlignOptions)
+    output: AutoAlignOptions = field(default_factory=AutoAlignOptions)
 
 
 class RailsConfigData(Section):
     """Settings of library rails (`rails.config.<rail>`); any other sub-key is kept as given
     for the library rail that reads it."""
 
-    fact_checking: FactCheckingRailConfig = Field(default_factory=FactCheckingRailConfig)
-    autoalign: AutoAlignRailConfig = Field(default_factory=AutoAlignRailConfig)
-    sensitive_data_detection: Optional[SensitiveDataDetection] = Field(
+    fact_checking: FactCheckingRailConfig = field(default_factory=FactCheckingRailConfig)
+    autoalign: AutoAlignRailConfig = field(default_factory=AutoAlignRailConfig)
+    sensitive_data_detection: Optional[SensitiveDataDetection] = field(
         default_factory=SensitiveDataDetection)
-    jailbreak_detection: Optional[JailbreakDetectionConfig] = Field(
+    jailbreak_detection: Optional[JailbreakDetectionConfig] = field(
         default_factory=JailbreakDetectionConfig)
 
 
@@ -248,12 +228,12 @@ class Rails(Section):
     checked_keys = True
     later_nemo_keys = frozenset({"tool_output", "tool_input"})
 
-    config: RailsConfigData = Field(default_factory=RailsConfigData)
-    input: InputRails = Field(default_factory=InputRails)
-    output: OutputRails = Field(default_factory=OutputRails)
-    retrieval: RetrievalRails = Field(default_factory=RetrievalRails)
-    dialog: DialogRails = Field(default_factory=DialogRails)
-    actions: ActionRails = Field(default_factory=ActionRails)
+    config: RailsConfigData = field(default_factory=RailsConfigData)
+    input: InputRails = field(default_factory=InputRails)
+    output: OutputRails = field(default_factory=OutputRails)
+    retrieval: RetrievalRails = field(default_factory=RetrievalRails)
+    dialog: DialogRails = field(default_factory=DialogRails)
+    actions: ActionRails = field(default_factory=ActionRails)
 
 
 class ActionsServerConfig(StrictSection):
@@ -265,9 +245,9 @@ class ActionsServerConfig(StrictSection):
     attempts after a connection failure."""
 
     token: Optional[str] = None
-    connect_timeout: float = Field(default=2.0, gt=0)
-    timeout: float = Field(default=30.0, gt=0)
-    retries: int = Field(default=2, ge=0)
+    connect_timeout: float = field(default=2.0, gt=0)
+    timeout: float = field(default=30.0, gt=0)
+    retries: int = field(default=2, ge=0)
 
     def effective_token(self) -> Optional[str]:
         """The token to send: the configured one, else `DIALOG_RAILS_ACTIONS_TOKEN` now."""

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_TEMPERATURE,
                                    DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
                                    SUPPORTED_COLANG_VERSIONS)
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
                                  Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
 from rails.config.problems import config_error
+from rails.config.schema import StrictSection, ValidationError, field
 from rails.config.unknown_keys import warn_unknown_keys
 from rails.errors import ConfigError
 
@@ -31,7 +30,19 @@ def _default_instructions() -> list[Instruction]:
     return [Instruction(type="general", content=DEFAULT_GENERAL_INSTRUCTIONS)]
 
 
-class RailsConfig(BaseModel):
+def _known_colang_version(value: Any) -> str:
+    text = str(value).strip()
+    if text in ("1", "1.0"):
+        return "1.0"
+    if text.startswith("2") or text == "1.1":  # 1.1 was the early name of 2.x
+        raise ValueError(
+            f"Colang 2.x is not supported yet (colang_version: {value!r}); this engine runs "
+            "Colang 1.0 configs: remove the key or set it to \"1.0\"")
+    raise ValueError(f"unknown Colang version {value!r}; accepted values: "
+                     + ", ".join(f'"{v}"' for v in SUPPORTED_COLANG_VERSIONS))
+
+
+class RailsConfig(StrictSection):
     """A whole rails configuration, with NeMo Guardrails' field names and defaults.
 
     Load one with `RailsConfig.from_path(folder)`, `RailsConfig.from_content(...)` or
@@ -50,28 +61,26 @@ class RailsConfig(BaseModel):
       false}`: the answer given when a turn fails, or raise instead.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    models: list[Model] = Field(default_factory=list)
-    user_messages: dict[str, list[str]] = Field(default_factory=dict)
-    bot_messages: dict[str, list[str]] = Field(default_factory=dict)
-    flows: list[Any] = Field(default_factory=list)
-    instructions: Optional[list[Instruction]] = Field(default_factory=_default_instructions)
+    models: list[Model] = field(default_factory=list)
+    user_messages: dict[str, list[str]] = field(default_factory=dict)
+    bot_messages: dict[str, list[str]] = field(default_factory=dict)
+    flows: list[Any] = field(default_factory=list)
+    instructions: Optional[list[Instruction]] = field(default_factory=_default_instructions)
     docs: Optional[list[Document]] = None
     actions_server_url: Optional[str] = None
     sample_conversation: Optional[str] = DEFAULT_SAMPLE_CONVERSATION
     prompts: Optional[list[TaskPrompt]] = None
     prompting_mode: Optional[str] = DEFAULT_PROMPTING_MODE
     config_path: Optional[str] = None
-    import_paths: Optional[list[str]] = Field(default_factory=list)
-    imported_paths: Optional[dict[str, str]] = Field(default_factory=dict)
+    import_paths: Optional[list[str]] = field(default_factory=list)
+    imported_paths: Optional[dict[str, str]] = field(default_factory=dict)
     lowest_temperature: Optional[float] = DEFAULT_LOWEST_TEMPERATURE
     enable_multi_step_generation: Optional[bool] = False
-    colang_version: str = "1.0"
-    custom_data: dict = Field(default_factory=dict)
-    knowledge_base: KnowledgeBaseConfig = Field(default_factory=KnowledgeBaseConfig)
-    core: CoreConfig = Field(default_factory=CoreConfig)
-    rails: Rails = Field(default_factory=Rails)
+    colang_version: str = field(default="1.0", before=_known_colang_version)
+    custom_data: dict = field(default_factory=dict)
+    knowledge_base: KnowledgeBaseConfig = field(default_factory=KnowledgeBaseConfig)
+    core: CoreConfig = field(default_factory=CoreConfig)
+    rails: Rails = field(default_factory=Rails)
     streaming: bool = False
     enable_rails_exceptions: bool = False
     passthrough: Optional[bool] = None
@@ -82,21 +91,8 @@ class RailsConfig(BaseModel):
     sensitive_data_detection: Optional[dict[str, Any]] = None
     embedding_search_provider: Optional[dict[str, Any]] = None
     # dialog-rails extensions.
-    actions_server: ActionsServerConfig = Field(default_factory=ActionsServerConfig)
-    errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
-
-    @field_validator("colang_version", mode="before")
-    @classmethod
-    def _known_colang_version(cls, value: Any) -> str:
-        text = str(value).strip()
-        if text in ("1", "1.0"):
-            return "1.0"
-        if text.startswith("2") or text == "1.1":  # 1.1 was the early name of 2.x
-            raise ValueError(
-                f"Colang 2.x is not supported yet (colang_version: {value!r}); this engine runs "
-                "Colang 1.0 configs: remove the key or set it to \"1.0\"")
-        raise ValueError(f"unknown Colang version {value!r}; accepted values: "
-                         + ", ".join(f'"{v}"' for v in SUPPORTED_COLANG_VERSIONS))
+    actions_server: ActionsServerConfig = field(default_factory=ActionsServerConfig)
+    errors: ErrorsConfig = field(default_factory=ErrorsConfig)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -124,9 +120,11 @@ class RailsConfig(BaseModel):
         from rails.config.coyml import compile_coyml_flows
 
         obj = dict(obj)
+        path = obj.get("config_path")
+        file = path if isinstance(path, str) else None  # a wrong type is reported as such
         if obj.get("flows"):
-            obj["flows"] = compile_coyml_flows(obj["flows"], obj.get("config_path"))
-        return cls.validated(obj, file=obj.get("config_path"))
+            obj["flows"] = compile_coyml_flows(obj["flows"], file)
+        return cls.validated(obj, file=file)
 
     @classmethod
     def validated(cls, obj: dict, *, file: Optional[str] = None,

@@ -6,16 +6,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from pydantic import BaseModel
-
-from rails.config.models import Section
 from rails.config.problems import suggestion
+from rails.config.schema import Section
 
 log = logging.getLogger(__name__)
 
 
-def warn_unknown_keys(model: BaseModel, file: Optional[str], path: str = "") -> None:
-    if isinstance(model, Section) and model.checked_keys:
+def warn_unknown_keys(model: Section, file: Optional[str], path: str = "") -> None:
+    if model.checked_keys:
         known = set(type(model).model_fields)
         for key in model.model_extra or {}:
             if key not in model.later_nemo_keys:
@@ -26,9 +24,9 @@ def warn_unknown_keys(model: BaseModel, file: Optional[str], path: str = "") -> 
 
 
 def _visit(value: Any, file: Optional[str], path: str) -> None:
-    if isinstance(value, BaseModel):
+    if isinstance(value, Section):
         warn_unknown_keys(value, file, path)
     elif isinstance(value, list):
         for position, item in enumerate(value):
-            if isinstance(item, BaseModel):
+            if isinstance(item, Section):
                 warn_unknown_keys(item, file, f"{path}[{position}]")
