@@ -1,7 +1,10 @@
 """Helpers for the LLM layer tests: configs from YAML text and hand-built event lists."""
 from __future__ import annotations
 
+import json
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -55,11 +58,6 @@ def events():
 
 
 # -- a tiny OpenAI-compatible server on loopback ---------------------------------------------
-
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 
 class FakeOpenAIServer:
     """Answers POST /v1/chat/completions and /v1/completions. `reply` sets the next answer:

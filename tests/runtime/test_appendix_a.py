@@ -41,6 +41,7 @@ define flow order status
                 + ["Listen"])
     labels = [label(e) for e in events]
     # The relevant-chunks ContextUpdate appears once (the value changes once: "" -> "\n").
-    assert [l for l in labels if l != "ContextUpdate"] == [l for l in expected if l != "ContextUpdate"]
+    assert ([x for x in labels if x != "ContextUpdate"]
+            == [x for x in expected if x != "ContextUpdate"])
     scripts = [e["script"] for e in events if e["type"] == "StartUtteranceBotAction"]
     assert scripts == ["On it.", "It shipped."]
