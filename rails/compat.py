@@ -5,14 +5,16 @@ rails/actions/actions.py)."""
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.util
 import sys
 
 ALIAS, TARGET = "nemoguardrails", "rails"
 
 
-class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _AliasFinder:
+    """A meta path finder and loader (by protocol: the `importlib.abc` base classes would
+    import `importlib.resources` and more at start-up, for nothing)."""
+
     def find_spec(self, fullname, path=None, target=None):
         if fullname != ALIAS and not fullname.startswith(ALIAS + "."):
             return None

@@ -1,7 +1,6 @@
 """LLMRails: the public object that ties a configuration, the interpreter, actions and models."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -14,7 +13,9 @@ from rails.messages import (HistoryKey, events_for_messages, history_key,
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
 
-if TYPE_CHECKING:  # pydantic models, imported when first needed (start-up time)
+if TYPE_CHECKING:  # imported when first needed: start-up time
+    import asyncio
+
     from rails.config import RailsConfig
     from rails.options import ExplainInfo, GenerationOptions, GenerationResponse
 
@@ -250,6 +251,8 @@ class LLMRails:
         """Build the search indexes once, on first use (concurrent first calls share it)."""
         if self._prepared:
             return
+        import asyncio
+
         ready = self._ready
         if ready is None or ready.get_loop() is not asyncio.get_running_loop():
             ready = self._ready = asyncio.ensure_future(self._parts.prepare())

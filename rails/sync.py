@@ -2,9 +2,11 @@
 event loop (Jupyter, FastAPI handlers), without patching that loop."""
 from __future__ import annotations
 
-import asyncio
 import threading
-from typing import Any, Coroutine
+from typing import TYPE_CHECKING, Any, Coroutine
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 class LoopThread:
@@ -16,6 +18,8 @@ class LoopThread:
         self._lock = threading.Lock()
 
     def _ensure(self) -> asyncio.AbstractEventLoop:
+        import asyncio  # here, not at the top: `import rails` stays light
+
         with self._lock:
             if self._loop is None or self._loop.is_closed():
                 loop = asyncio.new_event_loop()
@@ -26,6 +30,8 @@ class LoopThread:
             return self._loop
 
     def run(self, coroutine: Coroutine) -> Any:
+        import asyncio
+
         loop = self._ensure()
         try:
             running = asyncio.get_running_loop()

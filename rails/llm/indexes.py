@@ -3,7 +3,6 @@
 non-system flow's source)."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Callable
 
 
@@ -44,6 +43,8 @@ class GenerationIndexes:
         self.flows: Any = None
 
     async def build(self) -> None:
+        import asyncio  # here: constructing LLMRails needs no event loop machinery
+
         self.user_messages, self.bot_messages, self.flows = await asyncio.gather(
             self._build(self._user_message_items()), self._build(self._bot_message_items()),
             self._build(self._flow_items()))

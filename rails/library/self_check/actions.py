@@ -2,7 +2,6 @@
 one, or the `<action>_llm` model when configured) and turns the answer into a verdict."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Optional
 
@@ -122,6 +121,8 @@ async def self_check_hallucination(llm: Any, llm_task_manager: Any,
     if not bot_response or not last_prompt:
         return False
     _need_llm(llm, "self_check_hallucination")
+    import asyncio  # here: loading the library at start-up needs no event loop machinery
+
     samples = await asyncio.gather(*(
         llm_call(llm, last_prompt, task="self_check_hallucination_sample", temperature=1.0)
         for _ in range(HALLUCINATION_SAMPLES)))
