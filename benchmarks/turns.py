@@ -166,10 +166,13 @@ async def _run_turns(app, llm, quick: bool) -> dict:
     warm = samples[len(samples) // 10:]
 
     by_turn: list[list[float]] = [[] for _ in range(turns)]
-    for _ in range(conversations):
+    for number in range(conversations):
         messages = []
         for turn in range(turns):
-            messages.append({"role": "user", "content": user_message(turn)})
+            # Each conversation starts on another topic, as real ones differ: replaying the
+            # same one would make each turn replace, in the engines' history caches, the entry
+            # of the previous run and pay for freeing that whole conversation at its last turn.
+            messages.append({"role": "user", "content": user_message(turn + 3 * number)})
             t0 = time.perf_counter()
             reply = await app.generate_async(messages=messages)
             by_turn[turn].append(time.perf_counter() - t0)

@@ -38,7 +38,10 @@ class LLMRails:
         self.config = config
         self.verbose = verbose
         self._last_turn: tuple | None = None
-        self._history: OrderedDict[HistoryKey, tuple[list[dict], DialogState]] = (
+        # Message history -> (the conversation's event list, how many of its events that history
+        # covers, the state after them). The turns of one conversation share one list (see
+        # `_events_from_cache`), so memory grows with its length, not with its square.
+        self._history: OrderedDict[HistoryKey, tuple[list[dict], int, DialogState]] = (
             OrderedDict())
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
@@ -134,7 +137,8 @@ class LLMRails:
             self._remember(key + history_key([new_message]), all_events, dialog_state)
         else:
             self._remember_state(all_events, dialog_state)
-        self._last_turn = (all_events, call_log.calls, turn_log.errors)
+        # (with a length: the next turn may extend the list in place)
+        self._last_turn = (all_events, len(all_events), call_log.calls, turn_log.errors)
         if self.verbose:
             log.info("turn took %.1f ms, %d LLM call(s)", (time.time() - started) * 1000,
                      len(call_log.calls))
@@ -163,7 +167,8 @@ class LLMRails:
         finally:
             current_call_log.reset(token)
         self._remember_state(events + new_events, state)
-        self._last_turn = (events + new_events, call_log.calls, [])
+        all_events = events + new_events
+        self._last_turn = (all_events, len(all_events), call_log.calls, [])
         return new_events
 
     def generate_events(self, events: list[dict]) -> list[dict]:
@@ -188,7 +193,8 @@ class LLMRails:
             return ExplainInfo()
         from rails.llm.history import get_colang_history
 
-        events, calls, errors = self._last_turn
+        events, length, calls, errors = self._last_turn
+        events = events[:length]
         return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls],
                            colang_history=get_colang_history(events),
                            errors=[error_info(error) for error in errors])
@@ -262,14 +268,23 @@ class LLMRails:
     def _events_from_cache(self, messages: list[dict],
                            key: HistoryKey) -> tuple[list[dict], DialogState | None]:
         """Reuse the real events (and the flow state) of the longest conversation prefix seen
-        before; only the new messages are turned into events."""
+        before; only the new messages are turned into events.
+
+        The usual next turn extends the cached event list in place. Only when that list already
+        went on past the prefix (a regenerated answer, an edited message) does the turn branch
+        off with a copy; the new events are appended before any other turn can run (no `await`
+        in between), which claims the list."""
         for end in range(len(messages) - 1, 0, -1):
             prefix = key.prefix(end)
             cached = self._history.get(prefix)
             if cached is not None:
                 self._history.move_to_end(prefix)
-                events, state = cached
-                return events + events_for_messages(messages, end), state.snapshot()
+                events, length, state = cached
+                new = events_for_messages(messages, end)
+                if len(events) != length or not new:
+                    events = events[:length]
+                events.extend(new)
+                return events, state.snapshot()
         return events_for_messages(messages), None
 
     def _events_from_state(self, state: dict, messages: list[dict]):
@@ -291,7 +306,7 @@ class LLMRails:
         return None
 
     def _remember(self, key: HistoryKey, events: list[dict], state: DialogState) -> None:
-        self._history[key] = (events, state)
+        self._history[key] = (events, len(events), state)
         self._history.move_to_end(key)
         while len(self._history) > HISTORY_CACHE_SIZE:
             self._history.popitem(last=False)

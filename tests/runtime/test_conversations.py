@@ -435,3 +435,49 @@ define bot done
     app.register_action(create_event, name="create_event")
     assert app.generate(messages=[{"role": "user", "content": "x"}])["content"] == "Done."
     assert "Audit" in seen and "UserMessage" in seen
+
+
+BRANCHING = '''
+define flow shoes
+  user ask for shoes
+  bot ask size
+  user provide size
+  bot confirm size
+
+define flow weather
+  user ask weather
+  bot inform weather
+
+define bot ask size
+  "Which size?"
+define bot confirm size
+  "Size noted."
+define bot inform weather
+  "Sunny."
+'''
+
+
+def test_a_conversation_can_branch_from_an_earlier_turn(app_factory):
+    # An edited last message (or a regenerated answer) continues from an earlier prefix of a
+    # conversation the engine already went on with: both branches keep their own history.
+    app, _ = app_factory(BRANCHING, responses=["  ask for shoes", "  provide size",
+                                                "  ask weather", "  provide size",
+                                                "  ask weather"])
+    first = [{"role": "user", "content": "shoes"}]
+    first.append(app.generate(messages=first))
+    sized = first + [{"role": "user", "content": "size 9"}]
+    assert app.generate(messages=sized)["content"] == "Size noted."
+    edited = first + [{"role": "user", "content": "weather?"}]
+    assert app.generate(messages=edited)["content"] == "Sunny."
+    # The shoes flow is still waiting for a size on the edited branch: the weather question
+    # only interrupted it, and the size given on the other branch is not part of this one.
+    edited.append({"role": "assistant", "content": "Sunny."})
+    edited.append({"role": "user", "content": "size 9"})
+    assert app.generate(messages=edited)["content"] == "Size noted."
+    history = app.explain().colang_history
+    assert history.count('user "size 9"') == 1 and 'user "weather?"' in history
+    # And the first branch goes on from where it was.
+    sized += [{"role": "assistant", "content": "Size noted."},
+              {"role": "user", "content": "weather?"}]
+    assert app.generate(messages=sized)["content"] == "Sunny."
+    assert 'user "weather?"' in app.explain().colang_history
