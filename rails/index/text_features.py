@@ -32,8 +32,10 @@ GROUP_WEIGHTS = {WORDS: 0.5, PAIRS: 0.15, TRIGRAMS: 0.35}
 def normalize(text: str) -> list[str]:
     """Lower-case ASCII-folded words. Contractions are split ("I'd" -> "i", "d"; "don't" ->
     "do", "not") so that their parts meet the full words."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = text.lower()
+    if not folded.isascii():  # (most messages are ASCII: nothing to fold then)
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     folded = folded.replace("\u2019", "'").replace("can't", "can not").replace("won't", "will not")
     folded = _NEGATION.sub(" not", folded)
     return [word for word in _NON_WORD.split(folded) if word]
@@ -68,16 +70,21 @@ def features(text: str) -> dict[str, Counter]:
     """Raw feature counts (times the stop-word weight) of a text, by group."""
     words = normalize(text)
     stems = [stem(word) for word in words]
-    groups: dict[str, Counter] = {WORDS: Counter(), PAIRS: Counter(), TRIGRAMS: Counter()}
-    for word, root in zip(words, stems):
-        weight = _weight(word)
-        groups[WORDS][root] += weight
+    weights = [_weight(word) for word in words]
+    # Plain dicts while counting (Counter's `+=` costs a method call per feature).
+    roots: dict[str, float] = {}
+    trigrams: dict[str, float] = {}
+    for word, root, weight in zip(words, stems, weights):
+        roots[root] = roots.get(root, 0.0) + weight
         padded = f" {word} "
         for i in range(len(padded) - 2):
-            groups[TRIGRAMS][padded[i:i + 3]] += weight
-    for (w1, s1), (w2, s2) in zip(zip(words, stems), zip(words[1:], stems[1:])):
-        groups[PAIRS][f"{s1} {s2}"] += max(_weight(w1), _weight(w2))
-    return groups
+            trigram = padded[i:i + 3]
+            trigrams[trigram] = trigrams.get(trigram, 0.0) + weight
+    pairs: dict[str, float] = {}
+    for i in range(len(words) - 1):
+        pair = f"{stems[i]} {stems[i + 1]}"
+        pairs[pair] = pairs.get(pair, 0.0) + max(weights[i], weights[i + 1])
+    return {WORDS: Counter(roots), PAIRS: Counter(pairs), TRIGRAMS: Counter(trigrams)}
 
 
 def damped(count: float) -> float:
