@@ -222,11 +222,9 @@ async def _langchain_call(llm, traits, prompt, stop, temperature, max_tokens, ll
 
 
 async def _langchain_generate(llm, model_input, stop, kwargs, is_chat) -> Completion:
-    from langchain_core.prompt_values import ChatPromptValue, StringPromptValue
-
-    value = ChatPromptValue(messages=model_input) if is_chat else StringPromptValue(
-        text=model_input)
-    result = await llm.agenerate_prompt([value], stop=stop, **kwargs)
+    # `agenerate` takes the text (or the message list) as it is; `agenerate_prompt` would
+    # only wrap it in a prompt value to unwrap it again.
+    result = await llm.agenerate([model_input], stop=stop, **kwargs)
     generation = result.generations[0][0]
     completion = Completion(text=generation.text, raw=result.llm_output)
     usage = (result.llm_output or {}).get("token_usage") if result.llm_output else None
