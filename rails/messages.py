@@ -93,9 +93,6 @@ class HistoryKey:
     def __add__(self, other: "HistoryKey") -> "HistoryKey":
         return HistoryKey(self.pairs + other.pairs)
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def __hash__(self) -> int:
         if self._hash is None:
             self._hash = hash(self.pairs)
