@@ -120,8 +120,7 @@ define bot regret
                                                     "Maybe next time."]
 
 
-def test_interrupted_flow_resumes_after_an_unrelated_question(app_factory, talk):
-    colang = '''
+SHOES_AND_WEATHER = '''
 define flow shoes
   user ask for shoes
   bot ask size
@@ -139,7 +138,11 @@ define bot confirm size
 define bot inform weather
   "Sunny."
 '''
-    app, _ = app_factory(colang, responses=["  ask for shoes", "  ask weather", "  provide size"])
+
+
+def test_interrupted_flow_resumes_after_an_unrelated_question(app_factory, talk):
+    app, _ = app_factory(SHOES_AND_WEATHER,
+                         responses=["  ask for shoes", "  ask weather", "  provide size"])
     assert talk(app, "shoes", "weather?", "size 9") == ["Which size?", "Sunny.", "Size noted."]
 
 
@@ -437,32 +440,11 @@ define bot done
     assert "Audit" in seen and "UserMessage" in seen
 
 
-BRANCHING = '''
-define flow shoes
-  user ask for shoes
-  bot ask size
-  user provide size
-  bot confirm size
-
-define flow weather
-  user ask weather
-  bot inform weather
-
-define bot ask size
-  "Which size?"
-define bot confirm size
-  "Size noted."
-define bot inform weather
-  "Sunny."
-'''
-
-
 def test_a_conversation_can_branch_from_an_earlier_turn(app_factory):
     # An edited last message (or a regenerated answer) continues from an earlier prefix of a
     # conversation the engine already went on with: both branches keep their own history.
-    app, _ = app_factory(BRANCHING, responses=["  ask for shoes", "  provide size",
-                                                "  ask weather", "  provide size",
-                                                "  ask weather"])
+    app, _ = app_factory(SHOES_AND_WEATHER, responses=[
+        "  ask for shoes", "  provide size", "  ask weather", "  provide size", "  ask weather"])
     first = [{"role": "user", "content": "shoes"}]
     first.append(app.generate(messages=first))
     sized = first + [{"role": "user", "content": "size 9"}]
