@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
@@ -43,6 +44,9 @@ class LLMRails:
         # `_events_from_cache`), so memory grows with its length, not with its square.
         self._history: OrderedDict[HistoryKey, tuple[list[dict], int, DialogState]] = (
             OrderedDict())
+        # Claiming a cached list is check-then-extend: atomic only with a lock when the sync API
+        # (its own loop thread) and the async one serve the same conversation at once.
+        self._history_lock = threading.Lock()
         self._state_cache: OrderedDict[str, DialogState] = OrderedDict()
         self._loop_thread = LoopThread()
         self._ready: asyncio.Future | None = None
@@ -272,19 +276,20 @@ class LLMRails:
 
         The usual next turn extends the cached event list in place. Only when that list already
         went on past the prefix (a regenerated answer, an edited message) does the turn branch
-        off with a copy; the new events are appended before any other turn can run (no `await`
-        in between), which claims the list."""
+        off with a copy; appending the new events claims the list."""
         for end in range(len(messages) - 1, 0, -1):
             prefix = key.prefix(end)
-            cached = self._history.get(prefix)
-            if cached is not None:
+            with self._history_lock:
+                cached = self._history.get(prefix)
+                if cached is None:
+                    continue
                 self._history.move_to_end(prefix)
                 events, length, state = cached
                 new = events_for_messages(messages, end)
                 if len(events) != length or not new:
                     events = events[:length]
                 events.extend(new)
-                return events, state.snapshot()
+            return events, state.snapshot()
         return events_for_messages(messages), None
 
     def _events_from_state(self, state: dict, messages: list[dict]):
@@ -306,10 +311,11 @@ class LLMRails:
         return None
 
     def _remember(self, key: HistoryKey, events: list[dict], state: DialogState) -> None:
-        self._history[key] = (events, len(events), state)
-        self._history.move_to_end(key)
-        while len(self._history) > HISTORY_CACHE_SIZE:
-            self._history.popitem(last=False)
+        with self._history_lock:
+            self._history[key] = (events, len(events), state)
+            self._history.move_to_end(key)
+            while len(self._history) > HISTORY_CACHE_SIZE:
+                self._history.popitem(last=False)
 
     def _remember_state(self, events: list[dict], state: DialogState) -> None:
         key = _events_key(events)
