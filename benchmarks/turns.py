@@ -203,21 +203,25 @@ async def _run_turns(app, llm, quick: bool) -> dict:
     }
 
 
-def measure_startup(engine: str, config: Path) -> float:
-    """`import` + load + construct of one config, in this (fresh) interpreter."""
-    started = time.perf_counter()
-    if engine == "rails":
-        from rails import LLMRails, RailsConfig
-    else:
-        import logging
+# Run with `python -c` in a fresh interpreter: the benchmark's own imports (asyncio among them)
+# must not be loaded already, or start-up would look cheaper than it is.
+_STARTUP = {
+    "rails": "from rails import LLMRails, RailsConfig",
+    "nemoguardrails": ("import logging, sys; logging.disable(logging.CRITICAL); "
+                       "sys.path.insert(0, {here!r}); "
+                       "from nemoguardrails import LLMRails, RailsConfig; "
+                       "from reference_offline import use_offline_index; "
+                       "use_offline_index('first')"),
+}
 
-        logging.disable(logging.CRITICAL)
-        from nemoguardrails import LLMRails, RailsConfig
-        from reference_offline import use_offline_index
 
-        use_offline_index("first")
-    LLMRails(RailsConfig.from_path(str(config)))
-    return (time.perf_counter() - started) * 1000
+def measure_startup(python: str, engine: str, config: Path) -> float:
+    """`import` + load + construct of one config, in a fresh interpreter; milliseconds."""
+    imports = _STARTUP[engine].format(here=str(Path(__file__).parent))
+    code = (f"import time; started = time.perf_counter(); {imports}; "
+            f"LLMRails(RailsConfig.from_path({str(config)!r})); "
+            "print((time.perf_counter() - started) * 1000)")
+    return float(_subprocess_json([python, "-c", code], engine))
 
 
 # -- driver -------------------------------------------------------------------------------------
@@ -225,8 +229,7 @@ def measure_startup(engine: str, config: Path) -> float:
 def _run_engine(python: str, engine: str, root: Path, quick: bool) -> dict:
     result = _subprocess_json([python, __file__, "--measure", engine, "--root", str(root)]
                               + (["--quick"] if quick else []), engine)
-    startups = [_subprocess_json([python, __file__, "--startup", engine, "--root",
-                                  str(root / "dialog")], engine) for _ in range(5)]
+    startups = [measure_startup(python, engine, root / "dialog") for _ in range(5)]
     result["import_construct_ms"] = statistics.median(startups)
     return result
 
@@ -289,12 +292,8 @@ def main() -> None:
     parser.add_argument("--reference-python")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--measure", choices=("rails", "nemoguardrails"), help=argparse.SUPPRESS)
-    parser.add_argument("--startup", choices=("rails", "nemoguardrails"), help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.startup:
-        print(json.dumps(measure_startup(args.startup, Path(args.root))))
-        return
     if args.measure:
         print(json.dumps(measure(args.measure, Path(args.root), args.quick)))
         return
