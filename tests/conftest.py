@@ -1,7 +1,9 @@
 """Shared fixtures. Area-specific fixtures live in each tests/<area>/conftest.py."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -16,3 +18,20 @@ def repo_root() -> Path:
 @pytest.fixture
 def examples_dir() -> Path:
     return ROOT / "config_examples"
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """write_config({"config.yml": "...", "rails/a.co": "..."}, name="cfg") -> folder path.
+    Texts are dedented, so tests can indent them."""
+
+    def write(files: dict[str, str], name: str = "cfg") -> Path:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        for rel, text in files.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return root
+
+    return write

@@ -98,7 +98,7 @@ def test_broken_actions_file_is_an_error(write_config, run_check):
     assert "actions.py: importing it failed: ModuleNotFoundError" in result.stdout
 
 
-def test_good_config_with_flows(colang_parser, write_config, run_check):
+def test_good_config_with_flows(write_config, run_check):
     folder = write_config({
         "config.yml": "models: []\nrails:\n  input:\n    flows: [check input]\n",
         "rails/main.co": GOOD_CO,
@@ -114,7 +114,7 @@ def test_good_config_with_flows(colang_parser, write_config, run_check):
     assert "actions:" in out and "lookup_order" in out
 
 
-def test_broken_colang_reports_file_and_line(colang_parser, write_config, run_check):
+def test_broken_colang_reports_file_and_line(write_config, run_check):
     folder = write_config({
         "config.yml": "models: []\n",
         "good.co": GOOD_CO,
@@ -127,7 +127,7 @@ def test_broken_colang_reports_file_and_line(colang_parser, write_config, run_ch
     assert f"{folder}/also_broken.co:2" in result.stdout
 
 
-def test_unknown_rail_flow_lists_the_closest(colang_parser, write_config, run_check):
+def test_unknown_rail_flow_lists_the_closest(write_config, run_check):
     folder = write_config({
         "config.yml": "models: []\nrails:\n  input:\n    flows: [chek input]\n",
         "main.co": GOOD_CO,
@@ -138,7 +138,7 @@ def test_unknown_rail_flow_lists_the_closest(colang_parser, write_config, run_ch
     assert "'check input'" in result.stdout
 
 
-def test_single_colang_file(colang_parser, write_config, run_check):
+def test_single_colang_file(write_config, run_check):
     folder = write_config({"main.co": GOOD_CO})
     result = run_check(folder / "main.co")
     assert result.returncode == 0, result.stdout + result.stderr

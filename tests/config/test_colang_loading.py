@@ -1,5 +1,5 @@
 """Loading `.co` files (spec §5.2): merge order, duplicates, skipped files, CoYML flows, imports,
-caching, rail flow validation. These need the Colang parser (`colang_parser` fixture)."""
+caching, rail flow validation."""
 from __future__ import annotations
 
 import logging
@@ -22,11 +22,6 @@ define flow greeting
   user express greeting
   bot express greeting
 """
-
-
-@pytest.fixture(autouse=True)
-def _parser(colang_parser):
-    return colang_parser
 
 
 def flow_ids(config: RailsConfig) -> list[str]:
