@@ -232,7 +232,9 @@ async def _langchain_generate(llm, model_input, stop, kwargs, is_chat) -> Comple
         completion.prompt_tokens = usage.get("prompt_tokens")
         completion.completion_tokens = usage.get("completion_tokens")
         completion.total_tokens = usage.get("total_tokens")
-    message = getattr(generation, "message", None)
+    # (read from __dict__: a missing-attribute probe on a pydantic model raises inside it,
+    # which costs more than the rest of this function; plain LLMs' generations have no message)
+    message = getattr(generation, "__dict__", {}).get("message")
     metadata = getattr(message, "usage_metadata", None)
     if metadata and completion.total_tokens is None:
         completion.prompt_tokens = metadata.get("input_tokens")

@@ -120,6 +120,35 @@ async def test_streaming_passes_tokens_for_text_and_chat_models(call_log):
     assert [c.completion for c in call_log.calls] == ["one two three", "alpha beta"]
 
 
+class CountingChat(FakeListChatModel):
+    """A chat model that reports token usage the way current LangChain chat models do."""
+
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        usage = {"input_tokens": 11, "output_tokens": 2, "total_tokens": 13}
+        message = AIMessage(content="Hello!", usage_metadata=usage)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class CountingLLM(FakeLLM):
+    """A text model that reports token usage in `llm_output`, as OpenAI's LLM class does."""
+
+    async def _agenerate(self, prompts, stop=None, run_manager=None, **kwargs):
+        from langchain_core.outputs import Generation, LLMResult
+
+        usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+        return LLMResult(generations=[[Generation(text="Hi")]],
+                         llm_output={"token_usage": usage})
+
+
+async def test_token_counts_are_read_from_chat_and_text_models(call_log):
+    assert await llm_call(CountingChat(responses=["unused"]), "p") == "Hello!"
+    assert await llm_call(CountingLLM(responses=["unused"]), "p") == "Hi"
+    counts = [(c.prompt_tokens, c.completion_tokens, c.total_tokens) for c in call_log.calls]
+    assert counts == [(11, 2, 13), (7, 3, 10)]
+
+
 async def test_no_call_log_means_nothing_is_recorded():
     assert current_call_log.get() is None
     assert await llm_call(FakeLLM(responses=["x"]), "p") == "x"
@@ -149,9 +178,7 @@ def test_import_rails_does_not_import_langchain_httpx_or_jinja():
     assert out == "[]"
 
 
-async def test_wrapper_overhead_is_small():
-    """Our wrapper around a native model costs microseconds, not milliseconds."""
-
+async def test_every_call_to_a_native_model_is_recorded():
     from rails.llm.call import Completion
 
     class Instant:
