@@ -264,7 +264,7 @@ def report(ours: dict, ref: dict | None) -> None:
           + (f" (reference {ref['import_construct_ms']:.1f} ms)" if ref else ""))
     print(f"peak RSS: {ours['peak_rss_mb']:.0f} MB"
           + (f" (reference {ref['peak_rss_mb']:.0f} MB)" if ref else ""))
-    header = (f"{'config':<12}{'load ms':>9}{'median':>9}{'p95':>8}{'turn1':>8}{'turn50':>8}"
+    header = (f"{'config':<12}{'load ms':>9}{'median':>9}{'p95':>8}{'turn1':>10}{'turn50':>10}"
               f"{'50/1':>6}{'conc t/s':>10}{'calls':>7}{'overhead':>10}")
     for label, result in (("dialog-rails", ours), ("reference", ref)):
         if result is None:
@@ -273,7 +273,7 @@ def report(ours: dict, ref: dict | None) -> None:
         for name in CONFIGS:
             f = result["configs"][name]
             print(f"{name:<12}{f['load_construct_ms']:>9.1f}{f['single_median_ms']:>9.3f}"
-                  f"{f['single_p95_ms']:>8.3f}{f['turn1_ms']:>8.3f}{f['turn50_ms']:>8.3f}"
+                  f"{f['single_p95_ms']:>8.3f}{f['turn1_ms']:>10.3f}{f['turn50_ms']:>10.3f}"
                   f"{f['turn50_ms'] / f['turn1_ms']:>6.2f}{f['concurrent_turns_per_s']:>10.0f}"
                   f"{f['llm_calls_per_turn']:>7.2f}{overhead(result, name):>10.3f}")
     if ref:
