@@ -47,7 +47,6 @@ class Parts:
 
 
 def assemble(config: Any, llm: Any = None) -> Parts:
-    from rails.actions import ActionDispatcher
     from rails.llm.generation import LLMGenerationActions
     from rails.llm.taskmanager import LLMTaskManager
 
@@ -57,13 +56,7 @@ def assemble(config: Any, llm: Any = None) -> Parts:
 
     config_modules = _load_config_modules(config)
 
-    dispatcher = ActionDispatcher(
-        load_all_actions=True,
-        config_path=config.config_path,
-        import_paths=[str(p) for p in (config.imported_paths or {}).values()],
-        library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
-        core_modules=CORE_ACTION_MODULES,
-    )
+    dispatcher = new_dispatcher(config)
     if dispatcher.import_errors:  # a broken actions file would only show up as missing actions
         file, error = dispatcher.import_errors[0]
         raise ConfigError(f"importing it failed: {type(error).__name__}: {error}",
@@ -103,6 +96,20 @@ def assemble(config: Any, llm: Any = None) -> Parts:
                  dispatcher=dispatcher, runtime=runtime, generation=generation,
                  action_params=action_params, search_providers=search_providers,
                  new_index=new_index, config_modules=config_modules)
+
+
+def new_dispatcher(config: Any) -> Any:
+    """The config's action registry: the engine's core and library actions, then those of the
+    config folder and its imports (the generation actions join when LLMRails is built)."""
+    from rails.actions import ActionDispatcher
+
+    return ActionDispatcher(
+        load_all_actions=True,
+        config_path=config.config_path,
+        import_paths=[str(p) for p in (config.imported_paths or {}).values()],
+        library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
+        core_modules=CORE_ACTION_MODULES,
+    )
 
 
 def _all_flows(config: Any) -> tuple[list[dict], set[str]]:

@@ -77,3 +77,13 @@ def module_actions(module: ModuleType) -> Iterator[tuple[str, Any]]:
         if (inspect.isfunction(member) or inspect.isclass(member)) and isinstance(
                 getattr(member, "action_meta", None), dict):
             yield member.action_meta.get("name") or member.__name__, member
+
+
+def undecorated_functions(module: ModuleType) -> Iterator[str]:
+    """Names of the public functions `module` itself defines without `@action`: not actions
+    (as in the reference), but a flow that executes one is almost surely missing the
+    decorator, and the error can say so."""
+    for name, member in inspect.getmembers(module, inspect.isfunction):
+        if (not name.startswith("_") and member.__module__ == module.__name__
+                and not isinstance(getattr(member, "action_meta", None), dict)):
+            yield name

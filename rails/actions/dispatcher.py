@@ -67,6 +67,8 @@ class ActionDispatcher:
                  sync_in_thread: bool = False):
         self._actions: dict[str, _Entry] = {}
         self.import_errors: list[tuple[str, BaseException]] = []
+        # Functions of action files that lack @action, by name: named in "not found" errors.
+        self.undecorated: dict[str, str] = {}
         self.sync_in_thread = sync_in_thread
         if not load_all_actions:
             return
@@ -95,6 +97,8 @@ class ActionDispatcher:
                 self._import_failed(str(file), error)
                 continue
             count += self._register_module(module)
+            for name in discovery.undecorated_functions(module):
+                self.undecorated.setdefault(name, str(file))
         return count
 
     def load_actions_from_module(self, module_name: str) -> int:
@@ -188,6 +192,10 @@ class ActionDispatcher:
     def closest(self, name: str) -> list[str]:
         return closest_names(name, self._actions)
 
+    def not_found_message(self, name: str, where: str = "") -> str:
+        """Why `name` is not an action here: a near miss, or a function missing `@action`."""
+        return not_found_message(name, self._actions, where, self.undecorated)
+
     # Names of the reference's dispatcher, so code written against it keeps working.
     has_registered = has
     get_action = get
@@ -278,7 +286,7 @@ class ActionDispatcher:
                          context: Optional[Mapping[str, Any]], remote: Any) -> ActionOutcome:
         if remote is None:
             return ActionOutcome("failed", error=ActionNotFoundError(
-                not_found_message(name, self._actions), action_name=name))
+                self.not_found_message(name), action_name=name))
         kwargs = dict(params) if params else {}
         if context is not None:
             _resolve_references(kwargs, context)
@@ -291,7 +299,7 @@ class ActionDispatcher:
         except RemoteActionError as error:
             if not known_locally and error.status == 404:
                 where = f" here nor on the actions server {error.url}"
-                missing = ActionNotFoundError(not_found_message(name, self._actions, where),
+                missing = ActionNotFoundError(self.not_found_message(name, where),
                                               action_name=name)
                 missing.__cause__ = error
                 return ActionOutcome("failed", error=missing, remote=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Iterable
+from typing import Iterable, Mapping, Optional
 
 _BEFORE_CAPITALIZED_WORD = re.compile(r"(.)([A-Z][a-z]+)")
 _LOWER_BEFORE_UPPER = re.compile(r"([a-z0-9])([A-Z])")
@@ -36,9 +36,17 @@ def closest_names(name: str, names: Iterable[str], limit: int = 3) -> list[str]:
     return found[:limit]
 
 
-def not_found_message(name: str, names: Iterable[str], where: str = "") -> str:
-    close = closest_names(name, names)
+def not_found_message(name: str, names: Iterable[str], where: str = "",
+                      undecorated: Optional[Mapping[str, str]] = None) -> str:
+    """`undecorated`: functions of action files that lack `@action`, by name, with their file."""
     text = f"Action '{name}' not found{where}."
+    undecorated = undecorated or {}
+    plain = name if name in undecorated else normalize_action_name(name)
+    if plain in undecorated:
+        return (f"{text} {undecorated[plain]} defines `{plain}` without the @action decorator, "
+                "so it is not registered; add `@action()` (from rails.actions import action) "
+                "above it")
+    close = closest_names(name, names)
     if close:
         text += " Closest registered: " + ", ".join(close)
     return text

@@ -43,7 +43,8 @@ def add_parser(subparsers: Any) -> None:
         "check", help="validate config folders or .co files without running them",
         description="Parse and validate each PATH (a config folder, a .co file or a YAML "
                     "file): YAML keys, Colang syntax, rail flow names, prompts, config.py and "
-                    "actions. Prints a summary per path, or every error with its location. "
+                    "actions, with a warning for each action the flows execute that nothing "
+                    "defines. Prints a summary per path, or every error with its location. "
                     "Exit code 1 if any path has errors.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="what to check")
     parser.set_defaults(func=run)
@@ -105,6 +106,7 @@ def _check_config(path: str, report: CheckReport) -> None:
         report.errors.append(str(exc))
     folders = [p for p in [path, *(config.imported_paths or {}).values()] if os.path.isdir(p)]
     actions = _actions(folders, report)
+    report.warnings += _unknown_actions(config)
     rails = config.rails
     report.summary += [
         ("flows", _listing(flow.get("id") for flow in config.flows)),
@@ -165,6 +167,36 @@ def _actions(folders: list[str], report: CheckReport) -> list[str]:
             except ConfigError as exc:
                 report.errors.append(str(exc))
     return names
+
+
+def _unknown_actions(config: Any) -> list[str]:
+    """A warning per action the config's flows execute that neither the engine nor the
+    config's action files define. Not an error: config.py, code or an actions server may
+    register it; but a typo or a missing @action shows up here before a user meets it."""
+    from rails.assembly import new_dispatcher
+    from rails.llm.generation import LLMGenerationActions
+
+    if getattr(config, "actions_server_url", None):
+        return []  # actions not found here are meant to run there
+    dispatcher = new_dispatcher(config)
+    dispatcher.register_actions(LLMGenerationActions)  # only their names matter here
+    warnings, seen = [], set()
+    for flow in config.flows or []:
+        for element in flow.get("elements") or []:
+            name = element.get("action_name") if element.get("_type") == "run_action" else None
+            if not name or name == "utter" or name in seen or dispatcher.has(name):
+                continue
+            seen.add(name)
+            mapping = element.get("_source_mapping") or {}
+            where = (f" ({mapping.get('filename')}:{mapping['line_number']})"
+                     if mapping.get("line_number") else "")
+            text = f"flow '{flow.get('id')}'{where} executes '{name}': "
+            text += dispatcher.not_found_message(name).rstrip(".") + "."
+            if name not in dispatcher.undecorated:
+                text += (" Unless config.py, your code or an actions server registers it, "
+                         "a turn that reaches it will fail.")
+            warnings.append(text)
+    return warnings
 
 
 def _listing(names: Any) -> str:

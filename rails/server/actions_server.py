@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from rails.actions import ActionDispatcher
-from rails.actions.naming import not_found_message
 from rails.actions.schema import describe_action
 from rails.actions.wire import HEALTH_PATH, LIST_PATH, RUN_PATH, encode_result
 from rails.errors import ActionNotFoundError
@@ -127,7 +126,7 @@ async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
     """The success body for running `name`, or a `_Refusal` saying why there is none."""
     if not dispatcher.has(name):
         raise _Refusal(404, "ActionNotFound",
-                       not_found_message(name, dispatcher.names(), " on this server"))
+                       dispatcher.not_found_message(name, " on this server"))
     try:
         outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
         raised = outcome.error

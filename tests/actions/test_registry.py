@@ -239,3 +239,41 @@ def test_reference_compatible_accessors():
     assert dispatcher.has_registered("one") and dispatcher.get_action("one") is one
     assert dispatcher.registered_actions == {"one": one}
     assert dispatcher.get_registered_actions() == ["one"]
+
+
+def test_a_function_missing_the_decorator_is_named_in_the_error(write_config):
+    from rails import LLMRails, RailsConfig
+    from rails.testing import FakeLLM
+
+    folder = write_config({
+        "config.yml": "models: []\n",
+        "rails/order.co": """
+            define user ask order
+              "where is my order"
+
+            define flow
+              user ask order
+              $order = execute lookup_order
+              bot say $order
+            """,
+        "actions.py": """
+            from rails.actions import action
+
+            def lookup_order():
+                return "shipped"
+
+            def _helper():
+                return None
+
+            @action()
+            async def cancel_order():
+                return "cancelled"
+            """,
+    })
+    app = LLMRails(RailsConfig.from_path(str(folder)), llm=FakeLLM(responses=["  ask order"]))
+    reply = app.generate(messages=[{"role": "user", "content": "where is my order"}])
+    assert reply["content"] == "Action 'lookup_order' not found."  # as the reference says it
+    message = app.explain().errors[0].message
+    assert "defines `lookup_order` without the @action decorator" in message
+    assert str(folder / "actions.py") in message
+    assert "_helper" not in message and "cancel_order" not in message

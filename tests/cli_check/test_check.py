@@ -112,6 +112,37 @@ def test_good_config_with_flows(write_config, run_check):
     assert "bot messages:" in out and "express greeting" in out
     assert "input rails:" in out and "check input" in out
     assert "actions:" in out and "lookup_order" in out
+    assert "warning" not in out  # every executed action is defined
+
+
+def test_actions_no_file_defines_are_warnings(write_config, run_check):
+    folder = write_config({
+        "config.yml": "models: []\n",
+        "rails/main.co": GOOD_CO + """
+define flow misspelled
+  user ask order status
+  execute lookup_ordr
+  execute not_an_action
+  execute retrieve_relevant_chunks
+""",
+        "actions.py": ACTIONS_PY,
+    })
+    result = run_check(folder)
+    assert result.returncode == 0, result.stdout + result.stderr  # code may still register them
+    warnings = [line for line in result.stdout.splitlines() if "warning:" in line]
+    assert len(warnings) == 2, result.stdout
+    assert f"flow 'misspelled' ({folder}/rails/main.co:" in warnings[0]
+    assert "'lookup_ordr'" in warnings[0] and "Closest registered: lookup_order" in warnings[0]
+    assert f"{folder}/actions.py defines `not_an_action` without the @action" in warnings[1]
+
+
+def test_unknown_actions_are_not_warned_about_with_an_actions_server(write_config, run_check):
+    folder = write_config({
+        "config.yml": "models: []\nactions_server_url: http://127.0.0.1:9/\n",
+        "rails/main.co": "define flow\n  user greet\n  execute served_elsewhere\n",
+    })
+    result = run_check(folder)
+    assert result.returncode == 0 and "warning" not in result.stdout, result.stdout
 
 
 def test_broken_colang_reports_file_and_line(write_config, run_check):
