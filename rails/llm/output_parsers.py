@@ -41,6 +41,19 @@ def verbose_v1_parser(output: str) -> str:
     return "\n".join(lines)
 
 
+_VERDICT_WORDS = frozenset({"safe", "unsafe", "yes", "no"})
+
+
+def _first_words(output: str) -> tuple[str, list[str]]:
+    normalized = _NON_WORD_RUN.sub(" ", output.lower().strip())
+    return normalized, normalized.split(" ")[:2]
+
+
+def has_safety_verdict(output: str) -> bool:
+    """Whether `is_content_safe` finds a verdict in `output` instead of failing closed."""
+    return not _VERDICT_WORDS.isdisjoint(_first_words(output)[1])
+
+
 def is_content_safe(output: str) -> tuple[bool, list[str]]:
     """A safety verdict from the first two words of the answer.
 
@@ -48,8 +61,7 @@ def is_content_safe(output: str) -> tuple[bool, list[str]]:
     `yes` -> blocked (the question asks whether to block); `no` -> allowed. Anything else is
     treated as blocked, so an unclear answer never lets content through.
     """
-    normalized = _NON_WORD_RUN.sub(" ", output.lower().strip())
-    first_words = normalized.split(" ")[:2]
+    normalized, first_words = _first_words(output)
     if "safe" in first_words:
         return True, []
     if "unsafe" in first_words:

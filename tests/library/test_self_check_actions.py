@@ -40,10 +40,17 @@ async def test_input_blocked_masks_the_message(self_check_config):
     assert event["intent"] == "unanswerable message"
 
 
-async def test_input_unclear_answer_counts_as_blocked(self_check_config):
-    args = run_args(self_check_config(), ["Maybe"])
+async def test_input_unclear_answer_counts_as_blocked_and_is_logged(self_check_config, caplog):
+    args = run_args(self_check_config(), ["Maybe", "No"])
     result = await self_check_input(context={"user_message": "x"}, **args)
     assert result.return_value is False
+    [record] = [r for r in caplog.records if r.name == "rails.library.self_check"]
+    assert record.levelname == "WARNING"
+    assert "self_check_input: the model answered 'Maybe'" in record.getMessage()
+
+    caplog.clear()
+    assert await self_check_input(context={"user_message": "x"}, **args) is True
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 async def test_no_user_message_returns_none(self_check_config):

@@ -9,6 +9,7 @@ from rails.actions import ActionResult, action
 from rails.errors import ActionError
 from rails.events import new_event_dict
 from rails.llm.call import llm_call
+from rails.llm.output_parsers import has_safety_verdict
 from rails.llm.text import multiline_response, strip_quotes
 from rails.llm.types import Task
 
@@ -45,6 +46,11 @@ def _is_safe(llm_task_manager: Any, task: Any, answer: str) -> bool:
         verdict = llm_task_manager.parse_task_output(task, output=answer)
     else:
         verdict = llm_task_manager.output_parsers["is_content_safe"](answer)
+        if not has_safety_verdict(answer):
+            log.warning("%s: the model answered %r, which says neither yes/no nor "
+                        "safe/unsafe; counted as a block (an unclear answer never lets "
+                        "content through). Check the model and the task's prompt.",
+                        getattr(task, "value", task), answer[:200])
     if isinstance(verdict, (tuple, list)):
         verdict = verdict[0] if verdict else False
     if isinstance(verdict, str):
