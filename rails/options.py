@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class GenerationLogOptions(BaseModel):
     """What to include in `GenerationResponse.log`; nothing by default."""
 
+    # A misspelled option must not be dropped silently (the reference ignores it): it would
+    # leave a rail running, or a log section missing, with no sign of why.
+    model_config = ConfigDict(extra="forbid")
+
     activated_rails: bool = False
     llm_calls: bool = False
     internal_events: bool = False
@@ -17,6 +21,8 @@ class GenerationLogOptions(BaseModel):
 
 class GenerationRailsOptions(BaseModel):
     """Which kinds of rails run for this request. A list of flow names counts as enabled."""
+
+    model_config = ConfigDict(extra="forbid")
 
     input: Union[bool, list[str]] = True
     output: Union[bool, list[str]] = True

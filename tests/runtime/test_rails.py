@@ -1,6 +1,8 @@
 """Input, output and dialog rails through the public API, and options that switch them."""
 from __future__ import annotations
 
+import pytest
+
 RAILS_YAML = '''
 rails:
   input:
@@ -51,6 +53,18 @@ def test_options_switch_input_rails_off(app_factory, talk):
                           options={"rails": {"input": False}})
     assert result.response[0]["content"] == "An answer."
     assert [call["prompt"].startswith("Block this bot") for call in llm.calls] == [False, True]
+
+
+@pytest.mark.parametrize("options, path", [
+    ({"rails": {"inptu": False}}, "rails.inptu"),
+    ({"log": {"llm_call": True}}, "log.llm_call"),
+    ({"raise_error": True}, "raise_error"),
+])
+def test_misspelled_options_are_errors_not_ignored(app_factory, options, path):
+    app, llm = app_factory(yaml=RAILS_YAML, responses=["No", "An answer.", "No"])
+    with pytest.raises(ValueError, match=rf"{path}\n  Extra inputs are not permitted"):
+        app.generate(messages=[{"role": "user", "content": "hi"}], options=options)
+    assert llm.calls == []  # refused before anything ran
 
 
 def test_output_rails_only_check_of_a_given_bot_message(app_factory):
