@@ -166,10 +166,14 @@ def check_across_keys(config: RailsConfig, file: Optional[str] = None) -> None:
     tasks = {prompt.task for prompt in config.prompts or []}
     for (kind, flow_id), needed in PROMPTED_RAILS.items():
         if flow_id in getattr(config.rails, kind).flows and not tasks.intersection(needed):
-            raise ConfigError(
-                f"'{flow_id}' needs a prompt for the task `{needed[0]}`; add one to "
-                f"prompts.yml (prompts: - task: {needed[0]} ...)", file=file,
-                key=f"rails.{kind}.flows")
+            import difflib
+
+            names = [str(getattr(task, "value", task)) for task in tasks]
+            close = difflib.get_close_matches(needed[0], names, n=1)
+            hint = (f"; the prompt for `{close[0]}` looks like it was meant for it" if close
+                    else f"; add one to prompts.yml (prompts: - task: {needed[0]} ...)")
+            raise ConfigError(f"'{flow_id}' needs a prompt for the task `{needed[0]}`{hint}",
+                              file=file, key=f"rails.{kind}.flows")
     if config.passthrough and config.rails.dialog.single_call.enabled:
         raise ConfigError(
             "cannot be used together with rails.dialog.single_call.enabled: single call mode "

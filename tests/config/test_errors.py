@@ -91,6 +91,21 @@ def test_self_check_rail_without_its_prompt(write_config):
     assert error.key == "rails.output.flows" and "self_check_output" in error.message
 
 
+def test_self_check_rail_with_a_misspelled_prompt_task_names_it(write_config):
+    error = load_error(write_config, {"config.yml": """
+        rails:
+          input:
+            flows: [self check input]
+        prompts:
+          - task: self_check_inptu
+            content: Block {{ user_input }}?
+        """})
+    assert error.key == "rails.input.flows"
+    assert error.message == ("'self check input' needs a prompt for the task "
+                             "`self_check_input`; the prompt for `self_check_inptu` looks like "
+                             "it was meant for it")
+
+
 def test_self_check_rail_with_its_prompt_in_another_file_loads(write_config):
     config = RailsConfig.from_path(str(write_config({
         "config.yml": "rails:\n  input:\n    flows: [self check input]\n",
