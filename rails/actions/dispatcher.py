@@ -75,7 +75,7 @@ class ActionDispatcher:
         for module_name in core_modules:
             self.load_actions_from_module(module_name)
         for path in library_paths or ():
-            self.load_actions_from_path(Path(path))
+            self.load_actions_from_path(Path(path), note_undecorated=False)
         if include_cwd:
             self.load_actions_from_path(Path.cwd())
         for path in (config_path or "").split(","):
@@ -86,9 +86,10 @@ class ActionDispatcher:
 
     # -- discovery -------------------------------------------------------------------------
 
-    def load_actions_from_path(self, path: Path) -> int:
+    def load_actions_from_path(self, path: Path, note_undecorated: bool = True) -> int:
         """Import `path/actions/**/*.py` and `path/actions.py`; returns how many actions were
-        registered. Import errors are logged and appended to `import_errors`."""
+        registered. Import errors are logged and appended to `import_errors`. The user's
+        functions that lack `@action` are noted in `undecorated` (not the engine's own)."""
         count = 0
         for file in discovery.action_files(Path(path)):
             try:
@@ -97,8 +98,9 @@ class ActionDispatcher:
                 self._import_failed(str(file), error)
                 continue
             count += self._register_module(module)
-            for name in discovery.undecorated_functions(module):
-                self.undecorated.setdefault(name, str(file))
+            if note_undecorated:
+                for name in discovery.undecorated_functions(module):
+                    self.undecorated.setdefault(name, str(file))
         return count
 
     def load_actions_from_module(self, module_name: str) -> int:
@@ -191,6 +193,10 @@ class ActionDispatcher:
 
     def closest(self, name: str) -> list[str]:
         return closest_names(name, self._actions)
+
+    def undecorated_file(self, name: str) -> Optional[str]:
+        """The action file defining `name` (or its normalized form) without `@action`."""
+        return self.undecorated.get(name) or self.undecorated.get(normalize_action_name(name))
 
     def not_found_message(self, name: str, where: str = "") -> str:
         """Why `name` is not an action here: a near miss, or a function missing `@action`."""

@@ -192,7 +192,7 @@ def _unknown_actions(config: Any) -> list[str]:
                      if mapping.get("line_number") else "")
             text = f"flow '{flow.get('id')}'{where} executes '{name}': "
             text += dispatcher.not_found_message(name).rstrip(".") + "."
-            if name not in dispatcher.undecorated:
+            if dispatcher.undecorated_file(name) is None:
                 text += (" Unless config.py, your code or an actions server registers it, "
                          "a turn that reaches it will fail.")
             warnings.append(text)
