@@ -244,22 +244,10 @@ def _f_string(token: str, prefix: str) -> Tree:
             literal.append(char)
             i += 1
             continue
-        depth, j, in_quote = 1, i + 1, None
-        while j < len(body) and depth:
-            c = body[j]
-            if in_quote:
-                if c == in_quote:
-                    in_quote = None
-            elif c in "'\"":
-                in_quote = c
-            elif c in "{[(":
-                depth += 1
-            elif c in "}])":
-                depth -= 1
-            j += 1
-        if depth:
+        close = _top_level_index(body, "}", i + 1)
+        if close < 0:
             raise ValueError("unclosed '{' in an f-string")
-        field = body[i + 1:j - 1]
+        field = body[i + 1:close]
         spec = ""
         conversion = None
         split = _top_level_index(field, ":")
@@ -269,25 +257,28 @@ def _f_string(token: str, prefix: str) -> Tree:
             field, conversion = field[:-2], field[-1]
         flush()
         pieces.append(("format", expression_tree(field.strip()), conversion, spec))
-        i = j
+        i = close + 1
     flush()
     return concatenation_tree(pieces) if pieces else ("const", "")
 
 
-def _top_level_index(text: str, char: str) -> int:
+def _top_level_index(text: str, char: str, start: int = 0) -> int:
+    """The index of the first `char` from `start` on that is outside quotes and brackets
+    (a `:` right after `!` is a conversion, not a format spec), or -1."""
     depth, quote = 0, None
-    for index, c in enumerate(text):
+    for index in range(start, len(text)):
+        c = text[index]
         if quote:
             if c == quote:
                 quote = None
         elif c in "'\"":
             quote = c
+        elif c == char and depth == 0 and not (c == ":" and text[index - 1:index] == "!"):
+            return index
         elif c in "[({":
             depth += 1
         elif c in "])}":
             depth -= 1
-        elif c == char and depth == 0 and not (c == ":" and text[index - 1:index] == "!"):
-            return index
     return -1
 
 
