@@ -84,6 +84,7 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         system_flow_ids=system_flow_ids | rail_ids,
         index_factory=lambda: new_index(config.core.embedding_search_provider))
     dispatcher.register_actions(generation, override=False)
+    _apply_metadata(config, dispatcher)
 
     runtime = Runtime(
         config, dispatcher, flows,
@@ -96,6 +97,26 @@ def assemble(config: Any, llm: Any = None) -> Parts:
                  dispatcher=dispatcher, runtime=runtime, generation=generation,
                  action_params=action_params, search_providers=search_providers,
                  new_index=new_index, config_modules=config_modules)
+
+
+def _apply_metadata(config: Any, dispatcher: Any) -> None:
+    """config.yml's `actions_metadata` onto the registered actions; a name nothing defines
+    is an error (unless an actions server may define it)."""
+    import logging
+
+    from rails.errors import ActionNotFoundError
+
+    for name, overrides in (config.actions_metadata or {}).items():
+        try:
+            dispatcher.update_metadata(name, overrides or {}, where="actions_metadata")
+        except ActionNotFoundError as error:
+            if not config.actions_server_url:
+                raise ConfigError(str(error), file=config.config_path,
+                                  key=f"actions_metadata.{name}") from error
+            logging.getLogger("rails").warning("actions_metadata: %s", error)
+        except ConfigError as error:
+            raise ConfigError(error.message, file=config.config_path,
+                              key=f"actions_metadata.{error.key or name}") from error
 
 
 def new_dispatcher(config: Any) -> Any:

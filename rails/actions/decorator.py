@@ -13,8 +13,10 @@ def action(is_system_action: Any = False, name: Optional[str] = None,
     The decorated object gets an `action_meta` dict: `name` (defaults to `__name__`),
     `is_system_action` (system actions always run in-process, never on an actions server, and
     receive the special parameters), `execute_async` (a sync action marked so runs in a worker
-    thread instead of blocking the event loop), `output_mapping` and any extra keys given
-    (`description`, `aliases`, `examples`...) for actions an LLM may choose later.
+    thread instead of blocking the event loop), `output_mapping` and any extra keys given:
+    the metadata of `rails.actions.metadata` (`description`, `similes`/`aliases`, `examples`,
+    `validate`, `parameters`, `read_only`, `destructive`, `idempotent`, `open_world`) and the
+    permissions of `rails.policy` (`roles`, `organisations`, `callers`, `confirm`).
 
     `output_mapping` (our extension; NeMo added it after 0.10.1): a callable taking the action's
     return value and returning True when that value means "blocked" (e.g. `lambda allowed: not

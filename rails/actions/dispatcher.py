@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 from rails.actions import callables, discovery
 from rails.actions.callables import CHAIN, CLASS, INSTANCE, CallSpec
 from rails.actions.decorator import ActionResult
+from rails.actions.metadata import METADATA_KEYS, ActionMetadata, normalize_metadata
 from rails.actions.naming import closest_names, normalize_action_name, not_found_message
 from rails.actions.outcome import ActionOutcome
 from rails.actions.positional import bind_positional
@@ -30,13 +31,38 @@ class _Entry:
     """One registered action; its signature is read on first use, a class is instantiated on
     first use."""
 
-    __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec")
+    __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec", "_metadata",
+                 "overrides")
 
     def __init__(self, name: str, target: Any, meta: dict):
         self.name, self.target, self.meta = name, target, meta
         self.is_system = bool(meta.get("is_system_action", False))
         self.in_thread = bool(meta.get("execute_async", False))
         self._spec: Optional[CallSpec] = None
+        self._metadata: Optional[ActionMetadata] = None
+        self.overrides: dict = {}
+        if METADATA_KEYS.intersection(meta):
+            self.metadata  # noqa: B018 - a malformed @action(...) fails when registered
+
+    @property
+    def metadata(self) -> ActionMetadata:
+        metadata = self._metadata
+        if metadata is None:
+            metadata = normalize_metadata(self.name, {**self.meta, **self.overrides},
+                                          self.target)
+            self._metadata = metadata
+        return metadata
+
+    @property
+    def similes(self) -> list:
+        found = []
+        for source in (self.meta, self.overrides):
+            for key in ("similes", "aliases"):
+                value = source.get(key)
+                if isinstance(value, str):
+                    value = [value]
+                found.extend(value or ())
+        return found
 
     @property
     def spec(self) -> CallSpec:
@@ -66,6 +92,7 @@ class ActionDispatcher:
                  core_modules: Iterable[str] = (), include_cwd: bool = False,
                  sync_in_thread: bool = False):
         self._actions: dict[str, _Entry] = {}
+        self._aliases: Optional[dict[str, str]] = None  # alias -> name, built when needed
         self.import_errors: list[tuple[str, BaseException]] = []
         # Functions of action files that lack @action, by name: named in "not found" errors.
         self.undecorated: dict[str, str] = {}
@@ -115,9 +142,13 @@ class ActionDispatcher:
     def _register_module(self, module: Any) -> int:
         count = 0
         for name, member in discovery.module_actions(module):
-            self._actions[name] = _Entry(name, member, member.action_meta)
+            self._add(_Entry(name, member, member.action_meta))
             count += 1
         return count
+
+    def _add(self, entry: _Entry) -> None:
+        self._actions[entry.name] = entry
+        self._aliases = None
 
     def _import_failed(self, where: str, error: BaseException) -> None:
         log.error("could not import actions from %s: %s: %s", where, type(error).__name__,
@@ -144,7 +175,7 @@ class ActionDispatcher:
         if not any(callable(x) for x in (action, getattr(action, "run", None),
                                           getattr(action, "ainvoke", None))):
             raise ActionError(f"action '{name}' is not callable: {action!r}", action_name=name)
-        self._actions[name] = _Entry(name, action, meta)
+        self._add(_Entry(name, action, meta))
 
     def register_actions(self, actions_obj: Any, override: bool = True) -> None:
         """Register every attribute of `actions_obj` (object, class or module) that carries
@@ -163,10 +194,67 @@ class ActionDispatcher:
     # -- lookup ----------------------------------------------------------------------------
 
     def _entry(self, name: str) -> Optional[_Entry]:
+        """By name; else by a simile (exact, then ignoring case); else by the reference's
+        normalized name (`FetchWeatherAction` -> `fetch_weather`)."""
         entry = self._actions.get(name)
         if entry is None:
-            entry = self._actions.get(normalize_action_name(name))
+            aliases = self._aliases if self._aliases is not None else self._alias_index()
+            target = aliases.get(name) or aliases.get(name.lower())
+            if target is None:
+                return self._actions.get(normalize_action_name(name))
+            entry = self._actions.get(target)
         return entry
+
+    def _alias_index(self) -> dict[str, str]:
+        """Alias -> action name. A registered name is never shadowed by another action's
+        alias; of two actions claiming one alias, the first registered keeps it."""
+        index: dict[str, str] = {}
+        for name, entry in self._actions.items():
+            for alias in entry.similes:
+                for key in (alias, alias.lower()):
+                    if key not in self._actions and key not in index:
+                        index[key] = name
+        self._aliases = index
+        return index
+
+    def resolve(self, name: str) -> Optional[str]:
+        """The registered name `name` stands for (itself, an action it is a simile of, or its
+        normalized form), or None."""
+        entry = self._entry(name)
+        return entry.name if entry is not None else None
+
+    def metadata(self, name: str) -> Optional[ActionMetadata]:
+        """The action's normalized metadata (description, similes, examples, validate,
+        parameters, hints), or None for an unknown name."""
+        entry = self._entry(name)
+        return entry.metadata if entry is not None else None
+
+    def update_metadata(self, name: str, overrides: Mapping[str, Any],
+                        where: str = "") -> None:
+        """Apply metadata given outside the code (config.yml's `actions_metadata`); checked
+        now, so a mistake names the action and the key."""
+        entry = self._entry(name)
+        if entry is None:
+            raise ActionNotFoundError(self.not_found_message(name, where and f" ({where})"),
+                                      action_name=name)
+        normalize_metadata(entry.name, {**entry.meta, **entry.overrides, **overrides},
+                           entry.target, where=where)
+        entry.overrides = {**entry.overrides, **overrides}
+        entry._metadata = None
+        self._aliases = None
+
+    def parameters_schema(self, name: str) -> Optional[dict]:
+        """The JSON schema of the arguments a caller gives: the declared one, else the one
+        derived from the callable's signature."""
+        entry = self._entry(name)
+        if entry is None:
+            return None
+        declared = entry.metadata.parameters
+        if declared is not None:
+            return declared
+        from rails.actions.schema import parameters_schema
+
+        return parameters_schema(entry.spec)
 
     def has(self, name: str) -> bool:
         return self._entry(name) is not None

@@ -25,13 +25,23 @@ def is_special(name: str) -> bool:
     return name in SPECIAL_PARAMETERS or name.endswith("_llm") or name.startswith(CONTEXT_PREFIX)
 
 
-def describe_action(name: str, target: Any, meta: dict, spec: CallSpec) -> dict:
-    return {
+def describe_action(name: str, target: Any, meta: dict, spec: CallSpec,
+                    metadata: Any = None) -> dict:
+    """`metadata` (an ActionMetadata) adds similes, the hints as MCP annotations and a
+    declared parameter schema."""
+    described = {
         "name": name,
         "is_system_action": bool(meta.get("is_system_action", False)),
         "description": meta.get("description") or first_doc_line(target),
         "parameters": parameters_schema(spec),
     }
+    if metadata is not None:
+        described["description"] = metadata.description
+        if metadata.parameters is not None:
+            described["parameters"] = metadata.parameters
+        described["similes"] = list(metadata.similes)
+        described["annotations"] = metadata.annotations()
+    return described
 
 
 def first_doc_line(target: Any) -> str:

@@ -59,6 +59,8 @@ class RailsConfig(StrictSection):
       `DIALOG_RAILS_ACTIONS_TOKEN`, read when the client is created.
     - `errors: {fallback_message: "I'm sorry, an internal error has occurred.", propagate:
       false}`: the answer given when a turn fails, or raise instead.
+    - `actions_metadata: {ACTION: {description, similes, examples, validate, parameters,
+      read_only, destructive, idempotent, open_world}}` (see `rails.actions.metadata`).
     """
 
     models: list[Model] = field(default_factory=list)
@@ -93,6 +95,8 @@ class RailsConfig(StrictSection):
     # dialog-rails extensions.
     actions_server: ActionsServerConfig = field(default_factory=ActionsServerConfig)
     errors: ErrorsConfig = field(default_factory=ErrorsConfig)
+    # Action metadata by action name (rails/actions/metadata.py lists the keys).
+    actions_metadata: dict[str, dict] = field(default_factory=dict)
 
     # -- loading ---------------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
         described = []
         for name in dispatcher.names():
             described.append(describe_action(name, dispatcher.get(name), dispatcher.meta(name),
-                                             dispatcher.spec(name)))
+                                             dispatcher.spec(name), dispatcher.metadata(name)))
         return JSONResponse(described)
 
     async def health(request: Any) -> Response:

@@ -110,7 +110,10 @@ async def test_list_and_health(actions_server):
         "name": "add", "is_system_action": False, "description": "Add two numbers.",
         "parameters": {"type": "object", "required": ["a"],
                        "properties": {"a": {"type": "integer"},
-                                      "b": {"type": "integer", "default": 0}}}}
+                                      "b": {"type": "integer", "default": 0}}},
+        "similes": [],
+        "annotations": {"readOnlyHint": False, "destructiveHint": True,
+                        "idempotentHint": False, "openWorldHint": True}}
     assert by_name["system_only"]["is_system_action"] is True
     assert by_name["system_only"]["description"] == "A system action kept for the listing test."
     # Injected parameters are not part of what a caller supplies.
