@@ -37,6 +37,10 @@ class ConfigError(RailsError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class RailTypeNotConfiguredError(RailsError, ValueError):
+    """`LLMRails.check(..., rail_types=[...])` asked for a kind of rail the config has none of."""
+
+
 class RuntimeLimitError(RailsError):
     """A hard limit of the interpreter was hit (events per turn, subflow depth, loop iterations)."""
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # imported when first needed: start-up time
     import asyncio
 
     from rails.config import RailsConfig
-    from rails.options import ExplainInfo, GenerationOptions, GenerationResponse
+    from rails.options import ExplainInfo, GenerationOptions, GenerationResponse, RailsResult
 
 log = logging.getLogger("rails")
 
@@ -186,6 +186,20 @@ class LLMRails:
         from rails.streaming import stream_turn
 
         return stream_turn(self, prompt=prompt, messages=messages, options=options)
+
+    async def check_async(self, messages: list[dict],
+                          rail_types: Optional[list] = None) -> "RailsResult":
+        """Run the input and/or output rails on `messages` (no dialog, no generation): the
+        `rail_types` given (`[RailType.INPUT]`, ...), or those the roles call for. Returns a
+        RailsResult: PASSED, MODIFIED (with the rewritten content) or BLOCKED (with the
+        refusal and the rail). Raises RailTypeNotConfiguredError for a type with no rails."""
+        from rails.checks import check_messages
+
+        return await check_messages(self, messages, rail_types)
+
+    def check(self, messages: list[dict], rail_types: Optional[list] = None) -> "RailsResult":
+        """The synchronous form of `check_async`; also works inside a running event loop."""
+        return self._loop_thread.run(self.check_async(messages, rail_types=rail_types))
 
     def explain(self) -> "ExplainInfo":
         """The LLM calls, the Colang history and any errors of the last turn (built on request,

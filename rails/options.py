@@ -1,9 +1,34 @@
 """Per-request generation options and the structured response (NeMo-compatible shapes)."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class RailType(str, Enum):
+    """The kinds of rails `LLMRails.check` can run."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+
+
+class RailStatus(str, Enum):
+    """What a check decided about the content."""
+
+    PASSED = "passed"      # unchanged
+    MODIFIED = "modified"  # a rail rewrote it (e.g. masked data)
+    BLOCKED = "blocked"    # a rail stopped it; `content` is the refusal
+
+
+class RailsResult(BaseModel):
+    """The outcome of `LLMRails.check`: the status, the content after the rails, and the rail
+    that blocked it (None unless blocked)."""
+
+    status: RailStatus
+    content: str
+    rail: Optional[str] = None
 
 
 class GenerationLogOptions(BaseModel):

@@ -11,6 +11,9 @@
 
 It streams too (word by word), and when it runs out of responses it raises an error that says
 how many calls it served and shows the last prompt, so a test fails with the reason.
+`respond=lambda prompt: ...` answers each prompt by content instead (calls that run
+concurrently, e.g. parallel rails, arrive in no fixed order); `latency=0.1` waits that many
+seconds before each answer and `token_latency` between streamed words (benchmarks).
 
 `TestChat` drives a conversation and checks the bot's answers:
 
@@ -27,8 +30,10 @@ variants always answers with the first one in a TestChat, so tests are determini
 """
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import Any, AsyncIterator, Iterator, Optional
+import time
+from typing import Any, AsyncIterator, Callable, Iterator, Optional
 
 from langchain_core.language_models.llms import LLM
 from langchain_core.outputs import GenerationChunk
@@ -45,6 +50,9 @@ class FakeLLM(LLM):
     """A LangChain LLM returning `responses` one after another (sync, async and streaming)."""
 
     responses: list[str] = Field(default_factory=list)
+    respond: Optional[Callable[[str], str]] = None
+    latency: float = 0.0
+    token_latency: float = 0.0
     temperature: Optional[float] = None   # accepted so tests can see what the engine asked
     max_tokens: Optional[int] = None
     _calls: list = PrivateAttr(default_factory=list)
@@ -63,30 +71,45 @@ class FakeLLM(LLM):
 
     def _next(self, prompt: str, stop: Optional[list[str]], kwargs: dict) -> str:
         served = len(self._calls)
+        clean = {k: v for k, v in kwargs.items() if k not in ("run_manager", "callbacks")}
+        if self.respond is not None:
+            self._calls.append({"prompt": prompt, "stop": stop, "kwargs": clean})
+            return self.respond(prompt)
         if served >= len(self.responses):
             last = prompt if len(prompt) <= 2000 else "..." + prompt[-2000:]
             raise FakeLLMExhausted(f"FakeLLM ran out of responses after {served} calls; last "
                                    f"prompt: {last}")
-        clean = {k: v for k, v in kwargs.items() if k not in ("run_manager", "callbacks")}
         self._calls.append({"prompt": prompt, "stop": stop, "kwargs": clean})
         return self.responses[served]
 
     def _call(self, prompt: str, stop: Optional[list[str]] = None, run_manager: Any = None,
               **kwargs: Any) -> str:
+        if self.latency:
+            time.sleep(self.latency)
         return self._next(prompt, stop, kwargs)
 
     async def _acall(self, prompt: str, stop: Optional[list[str]] = None,
                      run_manager: Any = None, **kwargs: Any) -> str:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return self._next(prompt, stop, kwargs)
 
     def _stream(self, prompt: str, stop: Optional[list[str]] = None, run_manager: Any = None,
                 **kwargs: Any) -> Iterator[GenerationChunk]:
+        if self.latency:
+            time.sleep(self.latency)
         for piece in _words(self._next(prompt, stop, kwargs)):
+            if self.token_latency:
+                time.sleep(self.token_latency)
             yield GenerationChunk(text=piece)
 
     async def _astream(self, prompt: str, stop: Optional[list[str]] = None,
                        run_manager: Any = None, **kwargs: Any) -> AsyncIterator[GenerationChunk]:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         for piece in _words(self._next(prompt, stop, kwargs)):
+            if self.token_latency:
+                await asyncio.sleep(self.token_latency)
             yield GenerationChunk(text=piece)
 
 

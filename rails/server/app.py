@@ -1,6 +1,6 @@
 """The ASGI application (Starlette): OpenAI-compatible chat completions over rails configs.
 
-Routes: `POST /v1/chat/completions`, `GET /v1/models`, `GET /v1/models/{id}`,
+Routes: `POST /v1/chat/completions`, `POST /v1/checks`, `GET /v1/models`, `GET /v1/models/{id}`,
 `GET /v1/rails/configs`, `GET /health`. Every error is JSON in OpenAI's error shape."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from typing import Any, Optional
 
 from rails.server.api_errors import ApiError
+from rails.server.checks import Checks
 from rails.server.completions import ChatCompletions
 from rails.server.configs import ConfigRegistry
 from rails.server.threads import ThreadStore
@@ -42,6 +43,11 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache",
                                           "X-Accel-Buffering": "no"})
+
+    checks = Checks(registry)
+
+    async def checks_route(request: Request):
+        return JSONResponse(await checks.check(await _json_body(request, max_body_bytes)))
 
     async def list_models(request: Request):
         return JSONResponse({"object": "list",
@@ -91,6 +97,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/checks", checks_route, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/rails/configs", list_configs, methods=["GET"]),
