@@ -84,6 +84,10 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         system_flow_ids=system_flow_ids | rail_ids,
         index_factory=lambda: new_index(config.core.embedding_search_provider))
     dispatcher.register_actions(generation, override=False)
+    if config.declared_actions:
+        from rails.actions.declared.registration import check_models, register_config_actions
+
+        check_models(register_config_actions(dispatcher, config), config, llms)
     _apply_metadata(config, dispatcher)
 
     runtime = Runtime(

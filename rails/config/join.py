@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 DICT_MERGED = ("user_messages", "bot_messages", "sensitive_data_detection")
-LIST_CONCATENATED = ("instructions", "flows", "models", "prompts", "docs")
+LIST_CONCATENATED = ("instructions", "flows", "models", "prompts", "docs", "declared_actions")
 FIRST_NON_EMPTY = ("actions_server_url", "embedding_search_provider")
 UNION = ("import_paths",)
 

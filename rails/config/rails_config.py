@@ -61,6 +61,8 @@ class RailsConfig(StrictSection):
       false}`: the answer given when a turn fails, or raise instead.
     - `actions_metadata: {ACTION: {description, similes, examples, validate, parameters,
       read_only, destructive, idempotent, open_world}}` (see `rails.actions.metadata`).
+    - `declared_actions: [{action_name, kind: llm, template, ...}]`: LLM-template actions
+      (`rails.actions.declared`); lists of several YAML files are concatenated.
     """
 
     models: list[Model] = field(default_factory=list)
@@ -97,6 +99,8 @@ class RailsConfig(StrictSection):
     errors: ErrorsConfig = field(default_factory=ErrorsConfig)
     # Action metadata by action name (rails/actions/metadata.py lists the keys).
     actions_metadata: dict[str, dict] = field(default_factory=dict)
+    # LLM-template actions declared as data (checked by rails.actions.declared when built).
+    declared_actions: list[dict] = field(default_factory=list)
 
     # -- loading ---------------------------------------------------------------------------
 

@@ -1,0 +1,179 @@
+"""Helpers for the declared-action tests: a fake OpenAI-compatible endpoint on loopback that
+answers chat completions with canned texts (or HTTP errors, or slowly), and a real
+`dialog-rails actions-server` process."""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+import httpx
+import pytest
+
+
+class FakeChatEndpoint:
+    """`POST /v1/chat/completions`: answers with the queued replies in order (then repeats
+    the last one). A reply may be a string, `("status", code, body)` or `("sleep", seconds,
+    text)`. Every request body is kept in `requests`."""
+
+    def __init__(self) -> None:
+        self.replies: list = []
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                owner.requests.append(body)
+                reply = owner._next()
+                if isinstance(reply, tuple) and reply[0] == "status":
+                    self._send(reply[1], reply[2].encode())
+                    return
+                if isinstance(reply, tuple) and reply[0] == "sleep":
+                    time.sleep(reply[1])
+                    reply = reply[2]
+                answer = {"id": "x", "object": "chat.completion", "created": 0,
+                          "model": body.get("model"),
+                          "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                              "role": "assistant", "content": reply}}],
+                          "usage": {"prompt_tokens": 21, "completion_tokens": 7,
+                                    "total_tokens": 28}}
+                self._send(200, json.dumps(answer).encode())
+
+            def _send(self, status: int, data: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up
+                    pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _next(self):
+        if not self.replies:
+            return "(no reply queued)"
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+    def prompts(self) -> list[str]:
+        return [request["messages"][-1]["content"] for request in self.requests]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def chat_endpoint():
+    endpoint = FakeChatEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+@pytest.fixture
+def models_yaml(chat_endpoint) -> str:
+    """config.yml models: `main` (main-model) and `summarizer` (small-model), both served by
+    the fake endpoint."""
+    return models_text(chat_endpoint.base_url)
+
+
+def models_text(base_url: str) -> str:
+    return f"""\
+models:
+  - type: main
+    engine: openai
+    model: main-model
+    parameters:
+      base_url: {base_url}
+      api_key: not-needed
+      timeout: 5
+  - type: summarizer
+    engine: openai
+    model: small-model
+    parameters:
+      base_url: {base_url}
+      api_key: not-needed
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ActionsServer:
+    """`python -m rails actions-server ...` on a free loopback port, waited for."""
+
+    def __init__(self, *args: str, env: Optional[dict] = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = dict(os.environ)
+        environment.pop("DIALOG_RAILS_ACTIONS_TOKEN", None)
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rails", "actions-server", *args, "--port", str(self.port),
+             "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"actions server exited with {self.process.returncode}: "
+                                     f"{self.stop()}")
+            try:
+                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise AssertionError(f"actions server did not start: {self.stop()}")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stderr.read().decode(errors="replace") if self.process.stderr \
+            else ""
+
+
+@pytest.fixture
+def start_server():
+    started: list[ActionsServer] = []
+
+    def start(*args: str, env: Optional[dict] = None) -> ActionsServer:
+        started.append(ActionsServer(*args, env=env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    import textwrap
+
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root
