@@ -28,8 +28,9 @@ class ColangSyntaxError(RailsError):
         return text
 
 
-class ConfigError(RailsError):
-    """A configuration that is invalid: names the file and the key path."""
+class ConfigError(RailsError, ValueError):
+    """A configuration that is invalid: names the file and the key path. A ValueError too, as
+    NeMo's configuration errors are, so code that catches those keeps working."""
 
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
         self.message, self.file, self.key = message, file, key

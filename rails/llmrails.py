@@ -11,6 +11,7 @@ from rails.llm.call import LLMCallLog, current_call_log
 from rails.llm.passthrough import raw_llm_request
 from rails.messages import (HistoryKey, events_for_messages, history_key,
                             response_from_events, validate_messages)
+from rails.nemo_api import NemoRailsAPI
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
 
@@ -25,7 +26,7 @@ log = logging.getLogger("rails")
 HISTORY_CACHE_SIZE = 2048
 
 
-class LLMRails:
+class LLMRails(NemoRailsAPI):
     """Rails around an LLM, driven by a RailsConfig.
 
     `generate(messages=[...])` runs one turn: input rails, dialog flows, bot message

@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 from typing import Any, AsyncIterator
 
+from rails.streaming_handler import StreamingHandler  # noqa: F401  (NeMo's import path)
+
 # Actions whose LLM call produces the bot's words (the intent action does in general mode).
 _MESSAGE_ACTIONS = frozenset({"generate_bot_message"})
 _GENERAL_MODE_ACTIONS = frozenset({"generate_user_intent"})

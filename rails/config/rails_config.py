@@ -180,9 +180,13 @@ def check_across_keys(config: RailsConfig, file: Optional[str] = None) -> None:
             close = difflib.get_close_matches(needed[0], names, n=1)
             hint = (f"; the prompt for `{close[0]}` looks like it was meant for it" if close
                     else f"; add one to prompts.yml (prompts: - task: {needed[0]} ...)")
-            raise ConfigError(f"'{flow_id}' needs a prompt for the task `{needed[0]}`{hint}",
+            # NeMo's sentences first (both of its wordings): users' tests match on them.
+            raise ConfigError(f"You must provide a `{needed[0]}` prompt template. Missing a "
+                              f"`{needed[0]}` prompt template, which is required for the "
+                              f"`{flow_id}` rail{hint}",
                               file=file, key=f"rails.{kind}.flows")
     if config.passthrough and config.rails.dialog.single_call.enabled:
         raise ConfigError(
-            "cannot be used together with rails.dialog.single_call.enabled: single call mode "
-            "changes the prompt, which passthrough leaves alone", file=file, key="passthrough")
+            "The passthrough mode and the single call dialog rails mode can't be used at the "
+            "same time (rails.dialog.single_call.enabled): single call mode changes the prompt, "
+            "which passthrough leaves alone", file=file, key="passthrough")

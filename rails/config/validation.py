@@ -40,7 +40,7 @@ def validate_rail_flows(config: "RailsConfig",
                 if rail_flow_id(entry) in known:
                     continue
             known.discard(None)
-            raise ConfigError(_unknown_flow_message(entry, known), file=config.config_path,
+            raise ConfigError(_unknown_flow_message(kind, entry, known), file=config.config_path,
                               key=f"rails.{kind}.flows")
 
 
@@ -50,13 +50,14 @@ def _library_flow_ids() -> set[str]:
     return known_flow_ids()
 
 
-def _unknown_flow_message(entry: str, known: set) -> str:
+def _unknown_flow_message(kind: str, entry: str, known: set) -> str:
     from rails.library import NOT_PROVIDED
 
     if rail_flow_id(entry) in NOT_PROVIDED:
         return (f"'{rail_flow_id(entry)}' is a rail of NeMo Guardrails' library that "
                 "dialog-rails does not provide (yet); remove it or define a flow with that id")
-    message = f"no flow named '{rail_flow_id(entry)}'"
+    # NeMo's sentence first: users' tests match on it.
+    message = f"The provided {kind} rail flow `{rail_flow_id(entry)}` does not exist"
     near = closest(rail_flow_id(entry), sorted(known), n=3)
     if near:
         return message + "; closest flow names: " + ", ".join(f"'{n}'" for n in near)

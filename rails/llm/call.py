@@ -52,11 +52,19 @@ class LLMCallLog:
     def add(self, info: LLMCallInfo) -> None:
         self.calls.append(info)
 
+    @property
+    def llm_calls(self) -> list[LLMCallInfo]:
+        """NeMo's name (its explain info), for code that reads `explain_info_var`."""
+        return self.calls
+
 
 current_call_log: ContextVar[Optional[LLMCallLog]] = ContextVar("rails_llm_call_log",
                                                                 default=None)
 streaming_handler: ContextVar[Optional[TokenHandler]] = ContextVar("rails_streaming_handler",
                                                                    default=None)
+# What code outside the engine says about its next call (NeMo's `llm_call_info_var`): an
+# action sets an LLMCallInfo with its task name before calling `llm_call` without one.
+llm_call_info: ContextVar[Optional[LLMCallInfo]] = ContextVar("rails_llm_call_info", default=None)
 
 
 @dataclass
@@ -89,6 +97,9 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
             max_tokens = block.get("max_tokens")
         extra = {k: v for k, v in block.items() if k not in ("temperature", "max_tokens")}
         llm_params = {**extra, **(llm_params or {})} or None
+    if task is None:
+        announced = llm_call_info.get()
+        task = announced.task if announced is not None else None
     handler = streaming_handler.get()
     traits = _traits(llm)
     started = time.time()

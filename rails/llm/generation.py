@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import sys
 from ast import literal_eval
 from typing import Any, Callable, Optional, Sequence
 
@@ -24,6 +25,7 @@ from rails.llm.history import last_event_of, retrieved_chunks_for_turn
 from rails.llm.indexes import GenerationIndexes
 from rails.llm.message_render import MessageRenderer
 from rails.llm.passthrough import passthrough_prompt, split_passthrough
+from rails.llm.retrieval import retrieval_result
 from rails.llm.single_call import single_call_examples
 from rails.llm.stream_filter import MESSAGE_PREFIXES, MessageTokenFilter
 from rails.llm.text import (clean_utterance, first_nonempty_line, multiline_response,
@@ -61,7 +63,7 @@ class LLMGenerationActions:
         self.search_registry = search_registry if search_registry is not None else \
             (search_providers if search_providers is not None else {})
         self.get_kb = get_kb or (lambda: None)
-        self.choose_variant = choose_variant or random.choice
+        self.choose_variant = choose_variant or pick_variant
         self.indexes = GenerationIndexes(config, set(system_flow_ids or ()),
                                          index_factory or self._new_index)
         self.renderer = MessageRenderer()
@@ -400,17 +402,17 @@ class LLMGenerationActions:
         context = context or {}
         kb = self._kb(kb)
         user_message = context.get("last_user_message")
-        if user_message and kb is not None:
-            chunks = await self._kb_chunks(kb, user_message)
-            updates = {"relevant_chunks": "\n".join(chunks), "relevant_chunks_sep": chunks,
-                       "retrieved_for": user_message}
-        else:
-            # Without a knowledge base the previous chunks stay; the reference appends a
-            # newline every turn, and configs may rely on the exact text.
-            updates = {"relevant_chunks": (context.get("relevant_chunks") or "") + "\n",
-                       "relevant_chunks_sep": context.get("relevant_chunks_sep") or [],
-                       "retrieved_for": None}
-        return ActionResult(return_value=updates["relevant_chunks"], context_updates=updates)
+        if not user_message or kb is None:
+            return retrieval_result(context, None)
+        return retrieval_result(context, await self._kb_chunks(kb, user_message))
+
+
+def pick_variant(variants: Sequence[str]) -> str:
+    """A random variant of a bot message, as the reference picks; under pytest always the first,
+    as the reference does too, so users' test suites written against it stay predictable."""
+    if "pytest" in sys.modules:
+        return variants[0]
+    return random.choice(variants)
 
 
 _NOTHING = object()

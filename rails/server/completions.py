@@ -142,12 +142,15 @@ def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict
 @contextlib.contextmanager
 def _engine_errors():
     """Maps what the engine raises to HTTP errors that name the cause."""
-    from rails.errors import LLMCallError, RailsError
+    from rails.errors import ConfigError, LLMCallError, RailsError
 
     try:
         yield
     except ApiError:
         raise
+    except ConfigError as error:  # the server's config is at fault, not the request
+        log.error("configuration error: %s", error)
+        raise ApiError(500, str(error), type="rails_error", code="config_error") from error
     except ValueError as error:
         raise ApiError(400, str(error), code="invalid_value") from error
     except LLMCallError as error:

@@ -165,7 +165,8 @@ def test_unknown_rail_flow_lists_the_closest(write_config, run_check):
     })
     result = run_check(folder)
     assert result.returncode == 1
-    assert "rails.input.flows: no flow named 'chek input'" in result.stdout
+    assert "rails.input.flows: The provided input rail flow `chek input` does not exist" \
+        in result.stdout
     assert "'check input'" in result.stdout
 
 

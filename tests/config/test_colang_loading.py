@@ -205,7 +205,7 @@ def test_validate_rail_flows_names_the_rail_and_the_closest_flows():
     with pytest.raises(ConfigError) as caught:
         validate_rail_flows(config)
     assert caught.value.key == "rails.output.flows"
-    assert "no flow named 'greetng'" in caught.value.message
+    assert "The provided output rail flow `greetng` does not exist" in caught.value.message
     assert "'greeting'" in caught.value.message
 
 

@@ -101,9 +101,10 @@ def test_self_check_rail_with_a_misspelled_prompt_task_names_it(write_config):
             content: Block {{ user_input }}?
         """})
     assert error.key == "rails.input.flows"
-    assert error.message == ("'self check input' needs a prompt for the task "
-                             "`self_check_input`; the prompt for `self_check_inptu` looks like "
-                             "it was meant for it")
+    assert error.message == ("You must provide a `self_check_input` prompt template. Missing a "
+                             "`self_check_input` prompt template, which is required for the "
+                             "`self check input` rail; the prompt for `self_check_inptu` looks "
+                             "like it was meant for it")
 
 
 def test_self_check_rail_with_its_prompt_in_another_file_loads(write_config):

@@ -1,1 +1,0 @@
-"""Compatibility path: `nemoguardrails.actions.llm` -> `rails.actions.llm`."""

@@ -1,1 +1,0 @@
-"""Compatibility path: `nemoguardrails.embeddings` -> `rails.embeddings` (see `rails.index`)."""

@@ -1,1 +1,0 @@
-"""Compatibility path: `nemoguardrails.kb` -> `rails.kb` (see `rails.index`)."""

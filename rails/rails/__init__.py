@@ -1,1 +1,0 @@
-"""Import paths of NeMo Guardrails (`nemoguardrails.rails...`) kept working after the rename."""

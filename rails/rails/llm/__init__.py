@@ -1,5 +1,0 @@
-"""Compatibility path: `nemoguardrails.rails.llm` -> `rails.rails.llm`."""
-from rails.config import RailsConfig
-from rails.llmrails import LLMRails
-
-__all__ = ["LLMRails", "RailsConfig"]
