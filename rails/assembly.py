@@ -28,6 +28,7 @@ class Parts:
     search_providers: dict
     new_index: Callable[[Any], Any]  # settings -> a search index from the providers known now
     config_modules: list = field(default_factory=list)
+    choice: Any = None  # rails.actions.choice.actions.ChoiceActions
 
     @property
     def kb(self) -> Any:
@@ -88,19 +89,46 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         from rails.actions.declared.registration import check_models, register_config_actions
 
         check_models(register_config_actions(dispatcher, config), config, llms)
+    remote = _remote_client(config)
+    choice = _choice_actions(config, dispatcher, action_params, remote, generation)
     _apply_metadata(config, dispatcher)
+    if config.tool_use.mode == "fallback" and "generate next step" not in {
+            flow["id"] for flow in config.flows or []}:
+        from rails.actions.choice.actions import FALLBACK_FLOW
+        from rails.lang import parse
+
+        flows = list(parse(FALLBACK_FLOW, "<tool_use.mode: fallback>").flows) + flows
 
     runtime = Runtime(
         config, dispatcher, flows,
         subflow_ids=rail_ids, injected=action_params,
-        remote=_remote_client(config),
+        remote=remote,
         fallback_message=config.errors.fallback_message or DEFAULT_FALLBACK,
         propagate_errors=config.errors.propagate)
 
     return Parts(config=config, llm=main_llm, llms=llms, task_manager=task_manager,
                  dispatcher=dispatcher, runtime=runtime, generation=generation,
                  action_params=action_params, search_providers=search_providers,
-                 new_index=new_index, config_modules=config_modules)
+                 new_index=new_index, config_modules=config_modules, choice=choice)
+
+
+def _choice_actions(config: Any, dispatcher: Any, action_params: dict, remote: Any,
+                    generation: Any) -> Any:
+    """`choose_action` (the model chooses actions), and in `tool_use.mode: fallback` the
+    general-mode answer made by it."""
+    from rails.actions.choice.actions import ChoiceActions, general_instructions
+
+    choice = ChoiceActions(dispatcher, config.tool_use, lambda: action_params.get("llm"),
+                           action_params, remote, general_instructions(config))
+    dispatcher.register_actions(choice, override=False)
+    if config.tool_use.mode == "fallback":
+        async def general_responder(events: list, context: dict) -> str:
+            result = await choice.choose(context, events=events,
+                                         state=action_params.get("state"))
+            return result.text
+
+        generation.general_responder = general_responder
+    return choice
 
 
 def _apply_metadata(config: Any, dispatcher: Any) -> None:

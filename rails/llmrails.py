@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
 
 from rails.llm.call import LLMCallLog, current_call_log
 from rails.llm.passthrough import raw_llm_request
+from rails.policy.audit import ActionAudit, current_audit
 from rails.messages import (HistoryKey, events_for_messages, history_key,
                             response_from_events, validate_messages)
 from rails.nemo_api import NemoRailsAPI
@@ -40,6 +41,7 @@ class LLMRails(NemoRailsAPI):
         self.config = config
         self.verbose = verbose
         self._last_turn: tuple | None = None
+        self._last_audit: ActionAudit | None = None  # permission decisions, tool-choice steps
         # Message history -> (the conversation's event list, how many of its events that history
         # covers, the state after them). The turns of one conversation share one list (see
         # `_events_from_cache`), so memory grows with its length, not with its square.
@@ -126,6 +128,8 @@ class LLMRails(NemoRailsAPI):
                     if observer is not None else TurnLog())
         call_log = LLMCallLog()
         token = current_call_log.set(call_log)
+        audit = ActionAudit()
+        audit_token = current_audit.set(audit)
         runtime = self._parts.runtime
         previous_propagate = runtime.propagate_errors
         try:
@@ -135,6 +139,8 @@ class LLMRails(NemoRailsAPI):
         finally:
             runtime.propagate_errors = previous_propagate
             current_call_log.reset(token)
+            current_audit.reset(audit_token)
+        self._last_audit = audit
 
         new_message = response_from_events(new_events)
         all_events = events  # extended in place by the runtime
@@ -214,9 +220,12 @@ class LLMRails(NemoRailsAPI):
 
         events, length, calls, errors = self._last_turn
         events = events[:length]
+        audit = self._last_audit or ActionAudit()
         return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls],
                            colang_history=get_colang_history(events),
-                           errors=[error_info(error) for error in errors])
+                           errors=[error_info(error) for error in errors],
+                           action_decisions=[d.as_dict() for d in audit.decisions],
+                           tool_steps=list(audit.steps))
 
     @property
     def explain_info(self) -> "ExplainInfo | None":
@@ -368,6 +377,10 @@ class LLMRails(NemoRailsAPI):
                                           for call in action.llm_calls]
             if wanted.internal_events:
                 response.log.internal_events = new_events
+            audit = self._last_audit
+            if wanted.activated_rails and audit is not None and (audit.decisions or audit.steps):
+                response.log.action_decisions = [d.as_dict() for d in audit.decisions]
+                response.log.tool_steps = list(audit.steps)
             if wanted.colang_history:
                 from rails.llm.history import get_colang_history
 

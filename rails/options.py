@@ -151,6 +151,10 @@ class GenerationLog(BaseModel):
     internal_events: Optional[list[dict]] = None
     colang_history: Optional[str] = None
     errors: list[ErrorInfo] = Field(default_factory=list)
+    # Ours (with `activated_rails`, when there are any): permission decisions and the steps
+    # of the model choosing actions (thought, calls, results).
+    action_decisions: Optional[list[dict]] = None
+    tool_steps: Optional[list[dict]] = None
 
 
 class GenerationResponse(BaseModel):
@@ -167,6 +171,10 @@ class ExplainInfo(BaseModel):
     llm_calls: list[LLMCallInfo] = Field(default_factory=list)
     colang_history: Optional[str] = None
     errors: list[ErrorInfo] = Field(default_factory=list)
+    # Ours: each permission decision (action, caller, allowed, reason, user) and each step of
+    # the model choosing actions (offered, thought, calls with their results, text).
+    action_decisions: list[dict] = Field(default_factory=list)
+    tool_steps: list[dict] = Field(default_factory=list)
 
     def print_llm_calls_summary(self) -> None:
         if not self.llm_calls:

@@ -20,6 +20,7 @@ from rails.actions.metadata import METADATA_KEYS, ActionMetadata, normalize_meta
 from rails.actions.naming import closest_names, normalize_action_name, not_found_message
 from rails.actions.outcome import ActionOutcome
 from rails.actions.positional import bind_positional
+from rails.policy.rules import POLICY_KEYS, PermissionDenied, check_policy_keys, decide
 from rails.errors import ActionError, ActionNotFoundError, LLMCallError, RemoteActionError
 
 log = logging.getLogger("rails.actions")
@@ -43,6 +44,14 @@ class _Entry:
         self.overrides: dict = {}
         if METADATA_KEYS.intersection(meta):
             self.metadata  # noqa: B018 - a malformed @action(...) fails when registered
+        if POLICY_KEYS.intersection(meta):
+            check_policy_keys(name, meta)
+
+    @property
+    def policy(self) -> dict:
+        """The permission keys (rails.policy) of `@action` and config overrides."""
+        merged = {**self.meta, **self.overrides}
+        return {key: merged[key] for key in POLICY_KEYS if key in merged}
 
     @property
     def metadata(self) -> ActionMetadata:
@@ -237,11 +246,39 @@ class ActionDispatcher:
         if entry is None:
             raise ActionNotFoundError(self.not_found_message(name, where and f" ({where})"),
                                       action_name=name)
-        normalize_metadata(entry.name, {**entry.meta, **entry.overrides, **overrides},
-                           entry.target, where=where)
+        merged = {**entry.meta, **entry.overrides, **overrides}
+        normalize_metadata(entry.name, merged, entry.target, where=where)
+        check_policy_keys(entry.name, merged)
         entry.overrides = {**entry.overrides, **overrides}
         entry._metadata = None
         self._aliases = None
+
+    def decide(self, name: str, caller: str, identity: Any = None) -> Any:
+        """The permission Decision (rails.policy) for `caller` running `name` as `identity`;
+        not recorded. None for an unknown action."""
+        entry = self._entry(name)
+        if entry is None:
+            return None
+        return decide(entry.name, entry.metadata, entry.policy, caller, identity)
+
+    def check_permission(self, name: str, caller: str, identity: Any = None,
+                         confirmed: bool = False) -> Optional[PermissionDenied]:
+        """Decide and record; the PermissionDenied to fail with, or None when allowed."""
+        from rails.policy.audit import record_decision
+
+        decision = self.decide(name, caller, identity)
+        if decision is None:
+            return None
+        if decision.needs_confirmation and confirmed:
+            decision.reason = "confirmed by the user"
+            decision.needs_confirmation = False
+        record_decision(decision)
+        if not decision.allowed:
+            return PermissionDenied(f"permission denied: {decision.reason}", action_name=name)
+        if decision.needs_confirmation:
+            return PermissionDenied(f"confirmation needed: {decision.reason}",
+                                    action_name=name)
+        return None
 
     def parameters_schema(self, name: str) -> Optional[dict]:
         """The JSON schema of the arguments a caller gives: the declared one, else the one
@@ -312,7 +349,8 @@ class ActionDispatcher:
                       context: Optional[Mapping[str, Any]] = None,
                       events: Optional[list] = None,
                       injected: Optional[Mapping[str, Any]] = None,
-                      remote: Any = None) -> ActionOutcome:
+                      remote: Any = None, caller: Optional[str] = None,
+                      identity: Any = None, confirmed: bool = False) -> ActionOutcome:
         """Run action `name` with the flow's `params` (spec §4.3).
 
         `context` resolves `$name` values and `__context__<var>` parameters and is injected as
@@ -321,6 +359,11 @@ class ActionDispatcher:
         server runs actions this way). `remote` (a `RemoteActionsClient`) runs non-system
         actions, and actions not registered here, on the actions server.
 
+        `caller` (`flow`, `model`, `http`, `button`) turns on the permission check of
+        `rails.policy` for `identity`; a flow's action with no permission keys is not checked
+        (NeMo's behaviour). `confirmed`: the user confirmed it (destructive model choices).
+        A denial is a failed outcome with `PermissionDenied`, recorded for `explain()`.
+
         Failures come back as `status="failed"` with the exception in `error`;
         `LLMCallError` propagates."""
         entry = self._actions.get(name)
@@ -328,9 +371,19 @@ class ActionDispatcher:
             entry = self._entry(name)
             if entry is None:
                 return await self._not_local(name, params, context, remote)
+        if caller is not None and (caller != "flow" or entry.meta.keys() & POLICY_KEYS
+                                   or entry.overrides.keys() & POLICY_KEYS):
+            if identity is None and context is not None:
+                from rails.policy.identity import identity_from_context
+
+                identity = identity_from_context(context)
+            refused = self.check_permission(entry.name, caller, identity, confirmed)
+            if refused is not None:
+                return ActionOutcome("failed", error=refused)
         spec = entry._spec or entry.spec
         kwargs = dict(params) if params else {}
-        if context is not None:
+        if context is not None and caller != "model":
+            # (the model's arguments are taken literally: `$secret` stays a string)
             for parameter in spec.context_params:
                 kwargs[parameter] = context.get(parameter[_CONTEXT_PREFIX_LEN:])
             _resolve_references(kwargs, context)

@@ -10,6 +10,7 @@ from rails.config.models import (ActionsServerConfig, CoreConfig, Document, Erro
                                  Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
 from rails.config.problems import config_error
 from rails.config.schema import StrictSection, ValidationError, field
+from rails.config.tool_use import ToolUseConfig
 from rails.config.unknown_keys import warn_unknown_keys
 from rails.errors import ConfigError
 
@@ -101,6 +102,8 @@ class RailsConfig(StrictSection):
     actions_metadata: dict[str, dict] = field(default_factory=dict)
     # LLM-template actions declared as data (checked by rails.actions.declared when built).
     declared_actions: list[dict] = field(default_factory=list)
+    # The model choosing actions, MCP servers' tools (rails/config/tool_use.py).
+    tool_use: ToolUseConfig = field(default_factory=ToolUseConfig)
 
     # -- loading ---------------------------------------------------------------------------
 

@@ -75,6 +75,9 @@ class Completion:
     completion_tokens: Optional[int] = None
     total_tokens: Optional[int] = None
     raw: Optional[dict] = None
+    # Tool calls of the answer, OpenAI's form: [{"id", "type": "function",
+    # "function": {"name", "arguments": "<JSON text>"}}]
+    tool_calls: Optional[list] = None
 
 
 async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *,

@@ -64,6 +64,8 @@ class LLMGenerationActions:
             (search_providers if search_providers is not None else {})
         self.get_kb = get_kb or (lambda: None)
         self.choose_variant = choose_variant or pick_variant
+        # Answers general mode instead of the model's plain reply (tool_use.mode: fallback).
+        self.general_responder = None
         self.indexes = GenerationIndexes(config, set(system_flow_ids or ()),
                                          index_factory or self._new_index)
         self.renderer = MessageRenderer()
@@ -191,7 +193,9 @@ class LLMGenerationActions:
         """General mode (no user messages defined): answer the user directly."""
         out: list[dict] = []
         llm_params = self._request_llm_params(context)
-        if self.config.passthrough:
+        if self.general_responder is not None:  # tool_use.mode: fallback
+            text = await self.general_responder(events=events, context=context)
+        elif self.config.passthrough:
             if self.passthrough_fn is not None:
                 text, extra = split_passthrough(
                     await self.passthrough_fn(context=context, events=events))

@@ -163,6 +163,51 @@ class OpenAICompatibleModel:
                                f"{self.model}): {type(error).__name__}: {error}",
                                endpoint=self.endpoint) from error
 
+    async def chat_with_tools(self, messages: list[dict], tools: list[dict], *,
+                              tool_choice: Any = None, temperature: Optional[float] = None,
+                              max_tokens: Optional[int] = None,
+                              params: Optional[dict] = None) -> Completion:
+        """One chat call offering `tools` (OpenAI's function-tool form); `messages` are sent
+        as they are (OpenAI's chat form, with assistant `tool_calls` and `tool` results).
+        The completion's `tool_calls` holds what the model asked to run."""
+        import httpx
+
+        if self.api != "chat":
+            raise LLMCallError(f"tool calls need the chat API; model {self.model} is set to "
+                               f"`api: {self.api}`", endpoint=self.endpoint)
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
+        if tools:
+            body["tools"] = tools
+            if tool_choice is not None:
+                body["tool_choice"] = tool_choice
+        temperature = temperature if temperature is not None else self.temperature
+        max_tokens = max_tokens if max_tokens is not None else self.max_tokens
+        if temperature is not None:
+            body["temperature"] = temperature
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        body.update(self.body_params)
+        body.update(params or {})
+        try:
+            response = await self._client().post(self.endpoint, json=body,
+                                                 headers=self._headers())
+        except httpx.TimeoutException as error:
+            raise LLMCallError(f"the model endpoint {self.endpoint} (model {self.model}) did "
+                               f"not answer within {self.timeout:g}s: {type(error).__name__}",
+                               endpoint=self.endpoint) from error
+        except httpx.HTTPError as error:
+            raise LLMCallError(f"could not reach the model endpoint {self.endpoint} (model "
+                               f"{self.model}): {type(error).__name__}: {error}",
+                               endpoint=self.endpoint) from error
+        self._check(response.status_code, response.text)
+        completion = self._parse(response.text)
+        message = completion.raw["choices"][0].get("message") or {}
+        calls = message.get("tool_calls")
+        if calls is not None and not isinstance(calls, list):
+            raise self._bad_answer("`tool_calls` that is not a list", response.text)
+        completion.tool_calls = calls or None
+        return completion
+
     def _check(self, status: int, text: str) -> None:
         if status < 400:
             return

@@ -11,6 +11,7 @@ from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitE
 from rails.events import new_event_dict
 from rails.library.core_actions import build_event, create_event
 from rails.llm.call import current_call_log
+from rails.policy import PermissionDenied
 from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
 from rails.runtime.state import DialogState
@@ -195,7 +196,8 @@ class Runtime:
         else:
             execution = self.dispatcher.execute(
                 name, params, context=dict(state.action_context), events=events,
-                injected={**self.injected, "state": state}, remote=self.remote)
+                injected={**self.injected, "state": state}, remote=self.remote,
+                caller="flow")
         try:
             if turn_log.action_scope is None:
                 outcome = await execution
@@ -218,8 +220,12 @@ class Runtime:
             log.error("action '%s' failed: %r", name, error, exc_info=error)
             if self.propagate_errors and error is not None:
                 raise error
-            message = (f"Action '{name}' not found." if isinstance(error, ActionNotFoundError)
-                       else self.fallback_message)
+            if isinstance(error, ActionNotFoundError):
+                message = f"Action '{name}' not found."
+            elif isinstance(error, PermissionDenied):
+                message = f"I'm sorry, I can't do that: {error}."
+            else:
+                message = self.fallback_message
             return_value, context_updates = None, {}
             returned_events = self.internal_error_events(message)
         if result_key:
