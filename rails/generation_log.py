@@ -13,7 +13,9 @@ from rails.runtime import ActionRecord, TurnLog
 PLUMBING_FLOWS = frozenset({"process user input", "run input rails", "run dialog rails",
                             "process bot message", "run output rails", "run retrieval rails"})
 GENERATION_FLOWS = frozenset({"generate bot message"})
-IGNORED_ACTIONS = frozenset({"create_event"})
+# Plumbing actions: the parallel runners' rails appear as rails of their own in the log.
+IGNORED_ACTIONS = frozenset({"create_event", "run_input_rails_in_parallel",
+                             "run_output_rails_in_parallel"})
 
 
 def to_llm_call_info(call: Any) -> LLMCallInfo:

@@ -5,10 +5,11 @@ from rails.config.models import (ActionRails, ActionsServerConfig, AutoAlignOpti
                                  AutoAlignRailConfig, CoreConfig, DialogRails, Document,
                                  EmbeddingsCacheConfig, EmbeddingSearchProvider, ErrorsConfig,
                                  FactCheckingRailConfig, InputRails, Instruction,
-                                 JailbreakDetectionConfig, KnowledgeBaseConfig, MessageTemplate,
-                                 Model, OutputRails, Rails, RailsConfigData, RetrievalRails,
-                                 SensitiveDataDetection, SensitiveDataDetectionOptions,
-                                 SingleCallConfig, TaskPrompt, UserMessagesConfig)
+                                 JailbreakDetectionConfig, KnowledgeBaseConfig, LogAdapterConfig,
+                                 MessageTemplate, Model, OutputRails, OutputRailsStreamingConfig,
+                                 Rails, RailsConfigData, RetrievalRails, SensitiveDataDetection,
+                                 SensitiveDataDetectionOptions, SingleCallConfig, TaskPrompt,
+                                 TracingConfig, UserMessagesConfig)
 from rails.config.rails_config import RailsConfig
 from rails.config.validation import rail_flow_id, validate_rail_flows
 
@@ -16,8 +17,8 @@ __all__ = [
     "ActionRails", "ActionsServerConfig", "AutoAlignOptions", "AutoAlignRailConfig",
     "CoreConfig", "DialogRails", "Document", "EmbeddingSearchProvider", "EmbeddingsCacheConfig",
     "ErrorsConfig", "FactCheckingRailConfig", "InputRails", "Instruction",
-    "JailbreakDetectionConfig", "KnowledgeBaseConfig", "MessageTemplate", "Model",
-    "OutputRails", "Rails", "RailsConfig", "RailsConfigData", "RetrievalRails",
+    "JailbreakDetectionConfig", "KnowledgeBaseConfig", "LogAdapterConfig", "MessageTemplate",
+    "Model", "OutputRails", "OutputRailsStreamingConfig", "Rails", "RailsConfig", "RailsConfigData", "RetrievalRails",
     "SensitiveDataDetection", "SensitiveDataDetectionOptions", "SingleCallConfig",
-    "TaskPrompt", "UserMessagesConfig", "rail_flow_id", "validate_rail_flows",
+    "TaskPrompt", "TracingConfig", "UserMessagesConfig", "rail_flow_id", "validate_rail_flows",
 ]

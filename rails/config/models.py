@@ -119,21 +119,39 @@ class CoreConfig(Section):
 
 
 class InputRails(Section):
-    """Flows run, in order, on every user message."""
+    """Flows run, in order, on every user message; `parallel: true` runs them concurrently
+    (the first to block wins and the others are cancelled)."""
 
     checked_keys = True
-    later_nemo_keys = frozenset({"parallel"})
+    later_nemo_keys = frozenset({"speculative_generation"})
 
     flows: list[str] = field(default_factory=list)
+    parallel: Optional[bool] = False
+
+
+class OutputRailsStreamingConfig(Section):
+    """`rails.output.streaming`: stream the bot message while the output rails check it,
+    `chunk_size` tokens at a time with the last `context_size` tokens of the previous chunk
+    as context. `stream_first`: a chunk goes out before its check (lower latency; a block then
+    ends the stream with an error chunk) instead of after it."""
+
+    checked_keys = True
+
+    enabled: bool = False
+    chunk_size: int = field(default=200, gt=0)
+    context_size: int = field(default=50, ge=0)
+    stream_first: bool = True
 
 
 class OutputRails(Section):
-    """Flows run, in order, on every bot message."""
+    """Flows run, in order, on every bot message; `parallel: true` runs them concurrently."""
 
     checked_keys = True
-    later_nemo_keys = frozenset({"parallel", "streaming", "apply_to_reasoning_traces"})
+    later_nemo_keys = frozenset({"apply_to_reasoning_traces"})
 
     flows: list[str] = field(default_factory=list)
+    parallel: Optional[bool] = False
+    streaming: OutputRailsStreamingConfig = field(default_factory=OutputRailsStreamingConfig)
 
 
 class RetrievalRails(Section):
@@ -234,6 +252,26 @@ class Rails(Section):
     retrieval: RetrievalRails = field(default_factory=RetrievalRails)
     dialog: DialogRails = field(default_factory=DialogRails)
     actions: ActionRails = field(default_factory=ActionRails)
+
+
+class LogAdapterConfig(Section):
+    """One tracing adapter: `name` (`FileSystem`, `OpenTelemetry` or a registered one) and its
+    own settings (e.g. `filepath` for FileSystem), kept as extra keys."""
+
+    name: str = "FileSystem"
+
+
+class TracingConfig(Section):
+    """`tracing:` (NeMo's keys). Off by default; when on, every turn is traced to each adapter.
+    `enable_content_capture` adds prompts, completions and messages to the spans (they may hold
+    personal data, so they are left out unless asked)."""
+
+    checked_keys = True
+    later_nemo_keys = frozenset({"span_format"})
+
+    enabled: bool = False
+    adapters: list[LogAdapterConfig] = field(default_factory=lambda: [LogAdapterConfig()])
+    enable_content_capture: bool = False
 
 
 class ActionsServerConfig(StrictSection):

@@ -7,7 +7,8 @@ from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_
                                    DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
                                    SUPPORTED_COLANG_VERSIONS)
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
-                                 Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt)
+                                 Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt,
+                                 TracingConfig)
 from rails.config.problems import config_error
 from rails.config.schema import StrictSection, ValidationError, field
 from rails.config.tool_use import ToolUseConfig
@@ -51,7 +52,7 @@ class RailsConfig(StrictSection):
     loading (`config.rails.dialog.single_call.enabled = True`) and are validated when set.
 
     Unknown top-level keys are rejected (NeMo silently drops most of them). Keys NeMo accepts
-    but this engine does not use (`tracing`, `raw_llm_call_action`, top-level
+    but this engine does not use (`raw_llm_call_action`, top-level
     `sensitive_data_detection`, `embedding_search_provider`, ...) are accepted and kept.
 
     dialog-rails extensions (both optional):
@@ -90,8 +91,8 @@ class RailsConfig(StrictSection):
     enable_rails_exceptions: bool = False
     passthrough: Optional[bool] = None
     raw_llm_call_action: Optional[str] = "raw llm call"
+    tracing: TracingConfig = field(default_factory=TracingConfig)
     # Accepted for compatibility with NeMo config files; not used by this engine.
-    tracing: Optional[dict[str, Any]] = None
     event_source_uid: Optional[str] = None
     sensitive_data_detection: Optional[dict[str, Any]] = None
     embedding_search_provider: Optional[dict[str, Any]] = None

@@ -112,6 +112,8 @@ class FlowEngine:
         return extension_completed
 
     def _start_new(self, state: DialogState, event: dict) -> None:
+        if event["type"] == "start_flow" and not event.get("flow_body"):
+            self._start_by_id(state, event)
         for config in self.index.candidates(event):
             if config.is_subflow:
                 continue
@@ -124,6 +126,22 @@ class FlowEngine:
                 flow = FlowState(new_uid(), config.id, start + 1)
                 state.add_flow(flow)
                 self._slide_with_subflows(state, flow, config)
+
+    def _start_by_id(self, state: DialogState, event: dict) -> None:
+        """`start_flow(flow_id=..., params=...)`: start that flow (a subflow too) from its first
+        element, as the reference does; parallel rails run each rail this way."""
+        name = str(event.get("flow_id") or "")
+        config = self.index.by_id.get(name)
+        if config is None:
+            raise FlowEvaluationError(f"start_flow names unknown flow '{name}'"
+                                      + _suggest(name, self.index.by_id))
+        if event.get("params"):
+            state.context_updates.update(event["params"])
+        flow = FlowState(new_uid(), config.id, 0)
+        state.add_flow(flow)
+        self._slide_with_subflows(state, flow, config)
+        if flow.status == ACTIVE and flow.head < 0:
+            flow.status = COMPLETED
 
     def _settle(self, state: DialogState, extension_completed: bool) -> None:
         """Steps 7-10 of §3.4: re-activation, interruption bookkeeping and resumption."""

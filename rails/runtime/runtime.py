@@ -14,6 +14,7 @@ from rails.llm.call import current_call_log
 from rails.policy import PermissionDenied
 from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
+from rails.runtime.parallel import PARALLEL_RAIL_ACTIONS, run_rails_in_parallel
 from rails.runtime.state import DialogState
 from rails.runtime.turn_log import ActionRecord, TurnLog
 
@@ -107,7 +108,7 @@ class Runtime:
         if last["type"] == "StartInternalSystemAction":
             self._catch_up(state, events)
             return await self._run_action(events, state, turn_log)
-        if last["type"] == "start_flow":
+        if last["type"] == "start_flow" and last.get("flow_body"):
             self._register_generated_flow(last)
         self._catch_up(state, events)
         return self._next_steps(state, events, turn_log) or [new_event_dict("Listen")]
@@ -177,7 +178,8 @@ class Runtime:
             "StartInternalSystemAction", action_name=name,
             action_params=dict(step.get("action_params") or {}),
             action_result_key=step.get("action_result_key"),
-            is_system_action=self.dispatcher.is_system_action(name))
+            is_system_action=(name in PARALLEL_RAIL_ACTIONS
+                              or self.dispatcher.is_system_action(name)))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -193,6 +195,8 @@ class Runtime:
         calls_before = len(call_log.calls) if call_log is not None else 0
         if name == "create_event" and self._builtin_create_event():
             execution = _created(params, state.action_context)
+        elif name in PARALLEL_RAIL_ACTIONS and not self.dispatcher.has(name):
+            execution = run_rails_in_parallel(self, name, params, events, state, turn_log)
         else:
             execution = self.dispatcher.execute(
                 name, params, context=dict(state.action_context), events=events,

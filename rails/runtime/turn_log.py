@@ -35,8 +35,13 @@ class TurnLog:
     errors: list[BaseException] = field(default_factory=list)
     on_event: Callable[[dict], None] | None = None
     action_scope: Callable[[str], ContextManager] | None = None
+    # ids of events already logged through `splice` that the runtime will emit again.
+    adopted: set[int] = field(default_factory=set)
 
     def event(self, event: dict) -> None:
+        if self.adopted and id(event) in self.adopted:
+            self.adopted.discard(id(event))
+            return
         self.entries.append(("event", time.time(), event))
         if self.on_event is not None:
             self.on_event(event)
@@ -46,6 +51,15 @@ class TurnLog:
 
     def action(self, record: ActionRecord) -> None:
         self.entries.append(("action", record.started_at, record))
+
+    def splice(self, other: "TurnLog") -> None:
+        """Adopt the entries of a log kept apart (a parallel rail's) as if they were logged
+        here, in their order."""
+        for entry in other.entries:
+            if entry[0] == "event" and self.on_event is not None:
+                self.on_event(entry[2])
+            self.entries.append(entry)
+        self.errors.extend(other.errors)
 
     @property
     def actions(self) -> list[ActionRecord]:

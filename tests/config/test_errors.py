@@ -160,7 +160,7 @@ def test_unknown_keys_inside_known_sections_warn_with_a_suggestion(write_config,
     assert "rails.input.flow: unknown key, ignored; did you mean 'flows'?" in text
     assert "models[0].paramters: unknown key, ignored; did you mean 'parameters'?" in text
     assert "parallel" not in text and "my_rail" not in text  # newer NeMo keys, library config
-    assert config.rails.input.model_extra["parallel"] is True
+    assert config.rails.input.parallel is True
 
 
 def test_our_extension_sections_are_strict():

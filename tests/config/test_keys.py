@@ -148,7 +148,7 @@ def test_every_key_of_the_spec_loads_and_reads_back(write_config):
     assert config.passthrough is False and config.enable_rails_exceptions is True
     assert config.user_messages == {"express greeting": ["hi", "hello"]}
     assert config.bot_messages == {"express greeting": ["Hello!"]}
-    assert config.tracing["enabled"] is False
+    assert config.tracing.enabled is False and config.tracing.adapters[0].name == "FileSystem"
     assert config.actions_server.token == "secret" and config.actions_server.retries == 0
     assert config.actions_server.connect_timeout == 1.5
     assert config.errors.fallback_message == "Sorry, something broke."

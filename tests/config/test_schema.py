@@ -132,14 +132,15 @@ def test_model_validate_keeps_section_instances():
 # -- extra keys -------------------------------------------------------------------------------
 
 def test_sections_keep_unknown_keys_as_attributes_and_in_the_dump():
-    config = RailsConfig.parse_object({"rails": {"input": {"flows": [], "parallel": True},
+    config = RailsConfig.parse_object({"rails": {"input": {"flows": [], "later_key": True},
                                                  "config": {"my_rail": {"level": 2}}}})
-    assert config.rails.input.parallel is True
-    assert config.rails.input.model_extra == {"parallel": True}
+    assert config.rails.input.later_key is True
+    assert config.rails.input.model_extra == {"later_key": True}
     assert config.rails.config.my_rail == {"level": 2}
-    assert config.model_dump()["rails"]["input"] == {"flows": [], "parallel": True}
+    assert config.model_dump()["rails"]["input"] == {"flows": [], "parallel": False,
+                                                     "later_key": True}
     config.rails.input.added_later = "x"
-    assert config.rails.input.model_extra == {"parallel": True, "added_later": "x"}
+    assert config.rails.input.model_extra == {"later_key": True, "added_later": "x"}
     with pytest.raises(AttributeError):
         config.rails.input.missing  # noqa: B018
 
@@ -251,7 +252,7 @@ def test_equality_repr_and_iteration():
     assert repr(model) == ("Model(type='main', engine='e', model=None, api_key_env_var=None, "
                            "mode=None, parameters={}, note='kept')")
     assert dict(model)["note"] == "kept"
-    assert list(type(Rails().input).model_fields) == ["flows"]
+    assert list(type(Rails().input).model_fields) == ["flows", "parallel"]
     assert not RailsConfig.model_fields["models"].is_required()
     assert Model.model_fields["engine"].is_required()
 
