@@ -10,26 +10,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
-
+from rails.config.file_limits import check_inside, max_file_bytes, read_bytes
+from rails.config.yaml_safe import load_yaml
 from rails.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML_CACHE: dict[tuple[str, str], dict] = {}
 _YAML_CACHE_LIMIT = 512
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, knowledge_base: bool = False) -> str:
+    """A config file's text: a regular file within the size cap (file_limits), UTF-8, with
+    universal newlines as `open()` would give."""
+    data = read_bytes(path, max_file_bytes(knowledge_base))
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                           file=path) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror or exc}", file=path) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def parse_yaml(text: str, file: str) -> dict[str, Any]:
@@ -37,10 +37,7 @@ def parse_yaml(text: str, file: str) -> dict[str, Any]:
     result is cached by (file, text)."""
     cached = _YAML_CACHE.get((file, text))
     if cached is None:
-        try:
-            data = yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            raise _yaml_error(exc, file) from exc
+        data = load_yaml(text, file)
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -51,15 +48,6 @@ def parse_yaml(text: str, file: str) -> dict[str, Any]:
             _YAML_CACHE.clear()
         _YAML_CACHE[(file, text)] = cached = data
     return copy.deepcopy(cached)
-
-
-def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    detail = f"{problem} ({context})" if context else problem
-    return ConfigError(f"{where}invalid YAML: {detail}", file=file)
 
 
 def railsignore_patterns(config_path: str) -> list[str]:
@@ -93,18 +81,41 @@ class FolderContents:
 
 def walk_files(root: str) -> Iterator[tuple[str, str]]:
     """(full path, path relative to root) of every file below root, sorted at every level so
-    the result does not depend on the filesystem; symlinks are followed, loops are not."""
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            yield full, os.path.relpath(full, root)
+    the result does not depend on the filesystem. Symlinks are followed only to places inside
+    the folder (ConfigError otherwise); a link back to a folder being walked is a loop
+    (ConfigError); a folder reached twice through links is walked once."""
+    root_real = os.path.realpath(root)
+    walked: set[str] = set()
+
+    def walk(folder: str, real: str, ancestors: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+        walked.add(real)
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            log.warning("%s: cannot list the folder (%s); skipped", folder,
+                        exc.strerror or exc)
+            return
+        folders = []
+        for entry in entries:  # files first, then subfolders: os.walk's order (the reference's)
+            full = os.path.join(folder, entry.name)
+            target = check_inside(root_real, full) if entry.is_symlink() else None
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if is_folder:
+                folders.append((full, target or os.path.realpath(full)))
+            else:
+                yield full, os.path.relpath(full, root)
+        for full, child_real in folders:
+            if child_real in ancestors or child_real == real:
+                raise ConfigError(f"a symlink loop: it leads back to {child_real}, a folder "
+                                  "that contains it", file=full)
+            if child_real not in walked:
+                yield from walk(full, child_real, ancestors + (real,))
+
+    yield from walk(root, root_real, ())
 
 
 def scan_folder(root: str) -> FolderContents:

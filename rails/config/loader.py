@@ -78,7 +78,8 @@ def _load_folder(cls: type["RailsConfig"], raw: dict[str, Any], folder: str) -> 
     for path in contents.yaml_files:
         _join_yaml_file(cls, raw, path)
     if contents.kb_documents:
-        docs = [{"format": "md", "content": read_text(path)} for path in contents.kb_documents]
+        docs = [{"format": "md", "content": read_text(path, knowledge_base=True)}
+                for path in contents.kb_documents]
         join_config(raw, {"docs": docs})
     return contents.colang_files
 

@@ -40,6 +40,10 @@ _IS_V1 = re.compile(r"^\s*define", re.MULTILINE)
 _DOCSTRINGS = re.compile(r'""".*?"""', re.DOTALL)
 _COMMENTS = re.compile(r"#.*$", re.MULTILINE)
 _QUOTED = re.compile(r'"[^"]*"')
+# Nesting of `if`/`while`/`when` blocks inside one flow (docs/limits.md): far above any real
+# flow, far below what the recursive parser, compiler and interpreter could take.
+MAX_BLOCK_DEPTH = 100
+
 # Statements that may be followed by an indented block of `key: value` parameters.
 _TAKES_PARAMETERS = frozenset(("user", "event", "run", "do", "label", "checkpoint", "infer"))
 
@@ -217,9 +221,12 @@ class DocumentParser:
         return self.error(line, message, "every `goto X` needs exactly one `label X` in the "
                           "same flow")
 
-    def block(self, start: int, end: int, context: "_FlowContext", top: bool = False
-              ) -> list[Node]:
+    def block(self, start: int, end: int, context: "_FlowContext", top: bool = False,
+              depth: int = 0) -> list[Node]:
         lines = self.lines
+        if depth > MAX_BLOCK_DEPTH:
+            raise self.error(lines[start], f"blocks nested more than {MAX_BLOCK_DEPTH} levels "
+                             "deep (the limit of the parser)", "move the inner part into a subflow (`do NAME`)")
         indentation = lines[start].indentation
         nodes: list[Node] = []
         open_if: If | None = None
@@ -283,24 +290,24 @@ class DocumentParser:
                 expression = text.split("if", 1)[1].strip()
                 ex.remember(expression, stmt.tree)
                 node = If(self.mapped({"_type": "if", "expression": expression}, line, context),
-                          self.block(i + 1, sub_end, context), [])
+                          self.block(i + 1, sub_end, context, depth=depth + 1), [])
                 if kind == "if":
                     nodes.append(node)
                 else:
                     open_if.orelse = [node]
                 open_if = node
             elif kind == "else":
-                open_if.orelse = self.block(i + 1, sub_end, context)
+                open_if.orelse = self.block(i + 1, sub_end, context, depth=depth + 1)
                 open_if = None
             elif kind == "while":
                 expression = text[len("while"):].strip()
                 ex.remember(expression, stmt.tree)
                 nodes.append(While(self.mapped({"_type": "while", "expression": expression},
                                                line, context),
-                                   self.block(i + 1, sub_end, context)))
+                                   self.block(i + 1, sub_end, context, depth=depth + 1)))
             elif kind in ("when", "else_when"):
                 pattern = self.pattern(i, stmt.pattern, context)
-                alternative = [pattern] + self.block(i + 1, sub_end, context)
+                alternative = [pattern] + self.block(i + 1, sub_end, context, depth=depth + 1)
                 if nodes and isinstance(nodes[-1], Branch):
                     nodes[-1].alternatives.append(alternative)
                 elif kind == "when":

@@ -196,13 +196,31 @@ def test_load_config_module_failure_keeps_the_cause(write_config):
     assert isinstance(caught.value.__cause__, ModuleNotFoundError)
 
 
-def test_symlinked_folders_are_followed_and_loops_do_not_hang(write_config, tmp_path):
+def test_symlinks_inside_the_folder_are_followed_once(write_config):
+    folder = write_config({"config.yml": "models: [{type: main, engine: e}]\n",
+                           "parts/models.yml": "models: [{type: part, engine: e}]\n"})
+    (folder / "alias").symlink_to(folder / "parts", target_is_directory=True)
+    (folder / "more.yml").symlink_to(folder / "parts" / "models.yml")
+    config = RailsConfig.from_path(str(folder))
+    # parts/ is reached twice (itself and through alias/) but walked once; the file link counts.
+    assert [m.type for m in config.models] == ["main", "part", "part"]
+
+
+def test_a_symlink_out_of_the_folder_is_an_error(write_config):
     shared = write_config({"models.yml": "models: [{type: linked, engine: e}]\n"}, name="shared")
     folder = write_config({"config.yml": "models: [{type: main, engine: e}]\n"})
     (folder / "linked").symlink_to(shared, target_is_directory=True)
-    (folder / "loop").symlink_to(folder, target_is_directory=True)
-    config = RailsConfig.from_path(str(folder))
-    assert [m.type for m in config.models] == ["main", "linked"]
+    with pytest.raises(ConfigError, match="leads outside the config folder") as caught:
+        RailsConfig.from_path(str(folder))
+    assert caught.value.file.endswith("linked") and "import_paths" in caught.value.message
+
+
+def test_a_symlink_loop_is_an_error_not_a_hang(write_config):
+    folder = write_config({"config.yml": "models: []\n", "sub/x.co": "define user x\n  \"y\"\n"})
+    (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)
+    with pytest.raises(ConfigError, match="symlink loop") as caught:
+        RailsConfig.from_path(str(folder))
+    assert caught.value.file.endswith("back")
 
 
 def test_non_utf8_file_is_named(write_config):
