@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from typing import Any
 
@@ -25,13 +26,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--token", default=None,
-                        help=f"require `Authorization: Bearer TOKEN` (default: ${TOKEN_ENV})")
+                        help=f"require `Authorization: Bearer TOKEN` (default: ${TOKEN_ENV}; "
+                             "without either, a random token is made and printed)")
+    parser.add_argument("--no-auth", action="store_true",
+                        help="serve without a token: anyone who can reach the port can run "
+                             "the actions (prints a warning)")
     parser.add_argument("--max-body", type=int, default=1024 * 1024, metavar="BYTES",
                         help="largest request body accepted (default: 1 MiB)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                         help="longest an action may run (default: 30)")
     parser.add_argument("--threads", type=int, default=32, metavar="N",
                         help="worker threads for synchronous actions (default: 32)")
+    parser.add_argument("--header-timeout", type=float, default=None, metavar="SECONDS",
+                        help="a request's headers must arrive within this time (default 10)")
+    parser.add_argument("--body-timeout", type=float, default=None, metavar="SECONDS",
+                        help="a request's body must arrive within this time (default 30)")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="open connections; more are answered 503 (default 1000)")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=run)
@@ -42,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from rails.server.actions_server import build_dispatcher, create_app
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
+    if token is not None and args.no_auth:
+        print("dialog-rails actions-server: --no-auth contradicts the configured token "
+              f"(--token or ${TOKEN_ENV}); drop one of them", file=sys.stderr)
+        return 2
     try:
         dispatcher = build_dispatcher(args.config, args.module,
                                       include_cwd=not args.config and not args.module)
@@ -55,9 +70,20 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not dispatcher.names():
         print("dialog-rails actions-server: warning: no actions found", file=sys.stderr)
-    if token is None and args.host not in _LOOPBACK:
-        print(f"dialog-rails actions-server: warning: listening on {args.host} without a "
-              f"token; anyone who can reach it can run the actions", file=sys.stderr)
+    if args.no_auth:
+        reach = ("any process on this machine" if args.host in _LOOPBACK
+                 else f"anyone who can reach {args.host}")
+        print(f"dialog-rails actions-server: warning: --no-auth: {reach} can run the actions",
+              file=sys.stderr)
+    elif token is None:
+        # Never unauthenticated by accident: a token for this run, shown once, to hand to the
+        # engine (which reads the same variable).
+        token = secrets.token_urlsafe(24)
+        print("dialog-rails actions-server: no token configured (--token or "
+              f"${TOKEN_ENV}); requests need this one for this run:\n"
+              f"  export {TOKEN_ENV}={token}\n"
+              "set it where the engine runs (or actions_server.token in config.yml); "
+              "--no-auth serves without a token", file=sys.stderr, flush=True)
     try:
         import uvicorn
     except ImportError:
@@ -72,8 +98,16 @@ def run(args: argparse.Namespace) -> int:
                      threads=args.threads)
     print(f"dialog-rails actions-server: {len(dispatcher.names())} action(s) on "
           f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    from rails.server.http_protocol import configure, uvicorn_options
+
+    try:
+        configure(header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+                  max_connections=args.max_connections)
+    except ValueError as error:
+        print(f"dialog-rails actions-server: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.log_level == "debug")
+                access_log=args.log_level == "debug", **uvicorn_options())
     return 0
 
 

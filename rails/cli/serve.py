@@ -20,6 +20,22 @@ def add_parser(subparsers) -> None:
     source.add_argument("--config-dir", metavar="DIR",
                         help="folder whose sub-folders are configs (or which is one config)")
     source.add_argument("--config", metavar="PATH", help="serve this single config folder")
+    _add_common(parser)
+    parser.set_defaults(func=run)
+
+    # NeMo Guardrails' name and flags, so `nemoguardrails server ...` command lines port.
+    nemo = subparsers.add_parser(
+        "server", help="`serve` under NeMo Guardrails' name and flags",
+        description="The same server as `serve`, with NeMo Guardrails' flags: --config (a "
+                    "folder of configs or one config; repeatable; default ./config), --port, "
+                    "--prefix, --disable-chat-ui, --auto-reload, --default-config-id.")
+    nemo.add_argument("--config", action="append", default=[], metavar="PATH", dest="configs",
+                      help="a folder of configs, or one config folder (repeatable)")
+    _add_common(nemo)
+    nemo.set_defaults(func=run_server)
+
+
+def _add_common(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--default-config", "--default-config-id", metavar="ID",
@@ -31,13 +47,40 @@ def add_parser(subparsers) -> None:
                         help="keep threads in Redis instead, shared by several servers")
     parser.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024,
                         help="largest accepted request body (default 4 MiB)")
+    parser.add_argument("--header-timeout", type=float, default=None, metavar="SECONDS",
+                        help="a request's headers must arrive within this time (default 10)")
+    parser.add_argument("--body-timeout", type=float, default=None, metavar="SECONDS",
+                        help="a request's body must arrive within this time (default 30)")
+    parser.add_argument("--max-connections", type=int, default=None, metavar="N",
+                        help="open connections per worker; more are answered 503 "
+                             "(default 1000)")
+    parser.add_argument("--prefix", default="", metavar="PATH",
+                        help="serve every route under this path, e.g. /guardrails")
+    parser.add_argument("--disable-chat-ui", action="store_true",
+                        help="do not offer the browser chat page")
+    parser.add_argument("--auto-reload", action="store_true",
+                        help="load a config again when its files change (for development)")
     parser.add_argument("--preload", action="store_true",
                         help="load every config at start-up and stop if one is broken")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes (default 1); they share threads through the "
                              "SQLite file or Redis")
     parser.add_argument("--verbose", action="store_true", help="log every turn")
-    parser.set_defaults(func=run)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    """`server`: NeMo's --config list (default ./config) mapped onto `serve`'s settings."""
+    configs = args.configs or ["config"]
+    for path in configs:
+        if not Path(path).is_dir():
+            hint = (" (without --config, the folder ./config is served)"
+                    if not args.configs else "")
+            print(f"dialog-rails server: config folder {path!r} does not exist{hint}",
+                  file=sys.stderr)
+            return 1
+    args.config, args.config_dir = None, configs[0]
+    args.config_paths = [str(Path(path).resolve()) for path in configs]
+    return run(args)
 
 
 def default_threads_db(config_root: Path) -> Path:
@@ -69,8 +112,18 @@ def run(args: argparse.Namespace) -> int:
         threads_db=None if args.redis_url else str(
             Path(args.threads_db).resolve() if args.threads_db
             else default_threads_db(config_path)),
-        max_body_bytes=args.max_body_bytes, preload=args.preload)
+        max_body_bytes=args.max_body_bytes, preload=args.preload,
+        config_paths=getattr(args, "config_paths", []), prefix=args.prefix,
+        chat_ui=not args.disable_chat_ui, auto_reload=args.auto_reload,
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+        max_connections=args.max_connections)
     try:
+        from rails.server.http_protocol import configure
+        from rails.server.prefix import normalize_prefix
+
+        prefix = normalize_prefix(args.prefix)
+        configure(header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+                  max_connections=args.max_connections)
         if args.redis_url:
             from rails.server.threads_redis import check_reachable
 
@@ -85,15 +138,16 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from rails.server.factory import build_app
+    from rails.server.http_protocol import uvicorn_options
+
     print(f"dialog-rails: serving {', '.join(registry.available())} on "
-          f"http://{args.host}:{args.port} with {args.workers} worker(s) "
+          f"http://{args.host}:{args.port}{prefix} with {args.workers} worker(s) "
           f"(threads: {threads.describe()})", file=sys.stderr, flush=True)
     log_level = "info" if args.verbose else "warning"
     if args.workers == 1:
-        from rails.server.app import create_app
-
-        uvicorn.run(create_app(registry, threads, max_body_bytes=args.max_body_bytes),
-                    host=args.host, port=args.port, log_level=log_level)
+        uvicorn.run(build_app(settings, (registry, threads)), host=args.host, port=args.port,
+                    log_level=log_level, **uvicorn_options())
         return 0
     # Each worker process builds its own app from the same settings; threads are shared
     # through the SQLite file or Redis.
@@ -104,5 +158,6 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(threads.close())  # this process only supervises the workers
     settings_to_environment(settings)
     uvicorn.run("rails.server.factory:app_from_environment", factory=True,
-                workers=args.workers, host=args.host, port=args.port, log_level=log_level)
+                workers=args.workers, host=args.host, port=args.port, log_level=log_level,
+                **uvicorn_options())
     return 0

@@ -4,13 +4,15 @@ Endpoints:
 - `POST /v1/actions/run` `{"action_name", "action_parameters"}` -> `{"status": "success",
   "result": <any JSON>}` (wire format: `rails.actions.wire`), or `{"status": "failed",
   "error": {"type", "message"}}` with 400 (bad request), 401 (token), 404 (unknown action),
-  413 (body too large), 500 (the action raised; its traceback stays in the server log) or 504
+  408 (body not sent in time), 413 (body too large), 422 (parameters that do not fit the
+  action's signature), 500 (the action raised; its traceback stays in the server log) or 504
   (the action ran longer than the timeout).
 - `GET /v1/actions/list`: every action with name, is_system_action, description and a JSON
   schema of its parameters.
 - `GET /health`.
 
-With a token, `run` and `list` require `Authorization: Bearer <token>`. Async actions run on
+With a token, `run` and `list` require `Authorization: Bearer <token>` (the CLI always sets one
+unless told `--no-auth`). Async actions run on
 the event loop, synchronous ones in a thread pool; a synchronous action that times out keeps
 running in its thread (Python cannot stop it), only the request ends."""
 from __future__ import annotations
@@ -127,6 +129,9 @@ async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
     if not dispatcher.has(name):
         raise _Refusal(404, "ActionNotFound",
                        dispatcher.not_found_message(name, " on this server"))
+    problem = parameter_problem(name, dispatcher.spec(name), params)
+    if problem:
+        raise _Refusal(422, "InvalidParameters", problem)
     try:
         outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
         raised = outcome.error
@@ -157,20 +162,64 @@ async def _read_body(request: Any, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise too_large
+    from starlette.requests import ClientDisconnect
+
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the body deadline (http_protocol)
+        raise _Refusal(408, "RequestTimeout", "the request body did not arrive completely"
+                       ) from None
     return b"".join(chunks)
 
 
+def parameter_problem(name: str, spec: Any, params: dict) -> Optional[str]:
+    """What is wrong with `params` for the action's signature (None when they fit), so a
+    wrong call is a 422 naming the parameter rather than a TypeError from inside the call."""
+    import inspect
+
+    from rails.actions.callables import CLASS
+    from rails.actions.positional import bind_positional
+    from rails.errors import ActionError
+
+    if spec is None or spec.signature is None:
+        return None  # Runnables, chains, callables without a signature: they check
+    named = dict(params)
+    if "$1" in named:
+        try:
+            bind_positional(name, named, spec)
+        except ActionError as error:
+            return str(error)
+    parameters = list(spec.signature.parameters.values())
+    if spec.kind == CLASS and parameters and parameters[0].name == "self":
+        parameters = parameters[1:]
+    takes = ", ".join(spec.ordered) or "no parameters"
+    if not spec.var_keyword:
+        unexpected = sorted(key for key in named if key not in spec.params)
+        if unexpected:
+            listed = ", ".join(f"'{key}'" for key in unexpected)
+            return (f"action '{name}' got unexpected parameter(s) {listed}; it takes: {takes}")
+    missing = [p.name for p in parameters if p.default is inspect.Parameter.empty
+               and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              inspect.Parameter.KEYWORD_ONLY)
+               and p.name not in named]
+    if missing:
+        listed = ", ".join(f"'{key}'" for key in missing)
+        return f"action '{name}' is missing required parameter(s) {listed}; it takes: {takes}"
+    return None
+
+
 def _parse_run_request(body: bytes) -> tuple[str, dict]:
+    from rails.server.json_limits import BodyError, parse_json
+
     try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise _Refusal(400, "BadRequest", f"the body is not valid JSON: {error}") from None
+        payload = parse_json(body)
+    except BodyError as error:
+        raise _Refusal(400, "BadRequest", str(error)) from None
     if not isinstance(payload, dict):
         raise _Refusal(400, "BadRequest", "the body must be a JSON object")
     name = payload.get("action_name")

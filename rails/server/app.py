@@ -22,7 +22,9 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, *,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Any:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, chat_ui: bool = True) -> Any:
+    """`chat_ui`: whether the browser chat page is offered (NeMo's `--disable-chat-ui` turns
+    it off); kept in `app.state.chat_ui` for the routes that serve it."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
@@ -108,6 +110,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     # Reachable for embedding applications and tests (e.g. to swap the thread store).
     application.state.registry = registry
     application.state.completions = completions
+    application.state.chat_ui = chat_ui
     return application
 
 
@@ -115,19 +118,26 @@ async def _json_body(request: Any, limit: int) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    from starlette.requests import ClientDisconnect
+
+    from rails.server.json_limits import BodyError, parse_json
+
     raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            raise _too_large(limit)
+    try:
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                raise _too_large(limit)
+    except ClientDisconnect:  # gone, or cut off by the body deadline (http_protocol)
+        raise ApiError(408, "the request body did not arrive completely",
+                       code="request_timeout") from None
     if not raw:
         raise ApiError(400, "the request body is empty; send a JSON object",
                        code="invalid_body")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(400, f"the request body is not valid JSON: {error}",
-                       code="invalid_json") from error
+        return parse_json(bytes(raw))
+    except BodyError as error:
+        raise ApiError(400, str(error), code="invalid_json") from error
 
 
 def _too_large(limit: int) -> ApiError:

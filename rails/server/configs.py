@@ -42,24 +42,64 @@ def load_rails(paths: Sequence[Path]) -> Any:
 class ConfigRegistry:
     def __init__(self, root: Path, *, single: bool = False, default_id: Optional[str] = None,
                  loader: Loader = load_rails):
-        self.root = root.resolve()
-        self.single = single
-        self._loader = loader
-        self._loaded: dict[tuple[str, ...], Any] = {}
-        self._loading: dict[tuple[str, ...], asyncio.Future] = {}
+        self._setup(root.resolve(), single, loader, None)
         if not self.root.is_dir():
             raise ValueError(f"config directory {str(root)!r} does not exist or is not a folder")
         if single and not has_config_files(self.root):
             raise ValueError(f"{str(root)!r} is not a config folder (no config.yml or .co "
                              "files); to serve the configs in its sub-folders, use --config-dir")
-        available = self.available()
-        if not available:
+        if not self.available():
             raise ValueError(f"no rails config found in {str(root)!r}: expected sub-folders "
                              "holding a config.yml or .co files")
+        self.default_id = self._default(default_id)
+
+    def _setup(self, root: Path, single: bool, loader: Loader,
+               folders: Optional[dict[str, Path]]) -> None:
+        self.root = root
+        self.single = single
+        self._loader = loader
+        self._folders = folders  # explicit id -> folder (several --config paths), else None
+        self._loaded: dict[tuple[str, ...], Any] = {}
+        self._loading: dict[tuple[str, ...], asyncio.Future] = {}
+        self.reload_watch = None  # a ReloadWatch when serving with --auto-reload
+
+    def enable_auto_reload(self) -> None:
+        from rails.server.reload import ReloadWatch
+
+        self.reload_watch = ReloadWatch()
+
+    def _default(self, default_id: Optional[str]) -> Optional[str]:
+        available = self.available()
         if default_id is not None and default_id not in available:
-            raise ValueError(f"default config {default_id!r} is not in {str(root)!r}; "
+            raise ValueError(f"default config {default_id!r} is not among the configs; "
                              f"available: {', '.join(available)}")
-        self.default_id = default_id or (available[0] if len(available) == 1 else None)
+        return default_id or (available[0] if len(available) == 1 else None)
+
+    @classmethod
+    def for_paths(cls, paths: Sequence[Path], *, default_id: Optional[str] = None,
+                  loader: Loader = load_rails) -> "ConfigRegistry":
+        """Several folders, each a config or a folder of configs (`server --config A --config
+        B`): every config they hold, by folder name; a name found twice is an error."""
+        if len(paths) == 1:
+            return cls.for_path(paths[0], default_id=default_id, loader=loader)
+        folders: dict[str, Path] = {}
+        for path in map(Path, paths):
+            if not path.is_dir():
+                raise ValueError(f"config directory {str(path)!r} does not exist or is not a "
+                                 "folder")
+            found = ([path] if has_config_files(path) else
+                     sorted(child for child in path.iterdir() if is_config_folder(child)))
+            if not found:
+                raise ValueError(f"no rails config found in {str(path)!r}")
+            for folder in found:
+                if folder.name in folders:
+                    raise ValueError(f"two configs are named {folder.name!r}: "
+                                     f"{folders[folder.name]} and {folder}")
+                folders[folder.name] = folder.resolve()
+        registry = cls.__new__(cls)
+        registry._setup(Path(paths[0]).resolve().parent, False, loader, folders)
+        registry.default_id = registry._default(default_id)
+        return registry
 
     @classmethod
     def for_path(cls, path: Path, *, default_id: Optional[str] = None,
@@ -74,6 +114,8 @@ class ConfigRegistry:
         """The config ids, rescanned each time so new folders appear without a restart."""
         if self.single:
             return [self.root.name]
+        if self._folders is not None:
+            return sorted(self._folders)
         return sorted(child.name for child in self.root.iterdir() if is_config_folder(child))
 
     def resolve(self, config_ids: Optional[list[str]], model: Optional[str]) -> tuple[str, ...]:
@@ -106,7 +148,11 @@ class ConfigRegistry:
         """The LLMRails for `ids`, loading it on first use."""
         rails = self._loaded.get(ids)
         if rails is not None:
-            return rails
+            watch = self.reload_watch
+            if watch is None or not watch.changed(ids, [self._path(i) for i in ids]):
+                return rails
+            log.warning("config %s changed on disk; loading it again", "+".join(ids))
+            self._loaded.pop(ids, None)
         future = self._loading.get(ids)
         if future is None:
             future = asyncio.ensure_future(self._load(ids))
@@ -135,10 +181,14 @@ class ConfigRegistry:
                     log.exception("closing the connections of a config failed")
 
     def _path(self, config_id: str) -> Path:
+        if self._folders is not None:
+            return self._folders[config_id]
         return self.root if self.single else self.root / config_id
 
     async def _load(self, ids: tuple[str, ...]) -> Any:
         paths = [self._path(item) for item in ids]
+        if self.reload_watch is not None:
+            self.reload_watch.remember(ids, paths)  # before loading: edits during it count
         try:
             rails = await asyncio.to_thread(self._loader, paths)
         except Exception as error:

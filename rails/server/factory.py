@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,29 +23,52 @@ class ServerSettings:
     redis_url: Optional[str] = None
     max_body_bytes: int = 4 * 1024 * 1024
     preload: bool = False
+    # `server --config A --config B`: several folders, each a config or a folder of configs.
+    config_paths: list[str] = field(default_factory=list)
+    prefix: str = ""                 # every route under this path (NeMo's --prefix)
+    chat_ui: bool = True             # NeMo's --disable-chat-ui turns it off
+    auto_reload: bool = False        # reload a config when its files change
+    # Connection limits (rails.server.http_protocol); None keeps the defaults.
+    header_timeout: Optional[float] = None
+    body_timeout: Optional[float] = None
+    max_connections: Optional[int] = None
 
 
 def build_parts(settings: ServerSettings) -> tuple[ConfigRegistry, ThreadStore]:
     """The registry and the thread store; raises ValueError (or the config's own error when
     preloading) naming what is wrong."""
     path = Path(settings.config_path)
-    if settings.single:
+    if len(settings.config_paths) > 1:
+        registry = ConfigRegistry.for_paths([Path(item) for item in settings.config_paths],
+                                            default_id=settings.default_config)
+    elif settings.single:
         registry = ConfigRegistry(path, single=True, default_id=settings.default_config)
     else:
         registry = ConfigRegistry.for_path(path, default_id=settings.default_config)
     if settings.preload:
         registry.preload()
+    if settings.auto_reload:
+        registry.enable_auto_reload()
     threads = open_thread_store(
         redis_url=settings.redis_url,
         sqlite_path=Path(settings.threads_db) if settings.threads_db else None)
     return registry, threads
 
 
-def build_app(settings: ServerSettings) -> Any:
+def build_app(settings: ServerSettings, parts: Optional[tuple] = None) -> Any:
+    """The application for `settings` (from already built `parts`, if given), with this
+    process's connection limits set."""
     from rails.server.app import create_app
+    from rails.server.http_protocol import configure
+    from rails.server.prefix import PrefixedApp, normalize_prefix
 
-    registry, threads = build_parts(settings)
-    return create_app(registry, threads, max_body_bytes=settings.max_body_bytes)
+    configure(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
+              max_connections=settings.max_connections)
+    registry, threads = parts or build_parts(settings)
+    app = create_app(registry, threads, max_body_bytes=settings.max_body_bytes,
+                     chat_ui=settings.chat_ui)
+    prefix = normalize_prefix(settings.prefix)
+    return PrefixedApp(app, prefix) if prefix else app
 
 
 def settings_to_environment(settings: ServerSettings) -> None:

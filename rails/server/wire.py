@@ -5,6 +5,7 @@ server fields (`config_id`, `config_ids`, `thread_id`, `context`, `options`, `st
 rejection names the offending field."""
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any, Optional
 from rails.server.api_errors import bad_request
 
 THREAD_ID_MIN, THREAD_ID_MAX = 16, 255
+_THREAD_ID_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 # OpenAI sampling parameters forwarded to the model as `options.llm_params`.
 LLM_PARAM_FIELDS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
                     "presence_penalty", "frequency_penalty", "seed")
@@ -67,6 +69,7 @@ def parse_chat_request(body: Any) -> ChatRequest:
                               "(history kept by the client), not both", param="state")
         if request.stream:
             raise bad_request("`state` cannot be combined with `stream: true`", param="state")
+        _check_state_events(state.get("events"))
         request.state = state
     return request
 
@@ -160,7 +163,23 @@ def _thread_id(value: Any) -> Optional[str]:
         raise bad_request(f"`thread_id` must be a string of {THREAD_ID_MIN} to {THREAD_ID_MAX} "
                           "characters (hard to guess, since it is the only key to the history)",
                           param="thread_id")
+    if not _THREAD_ID_CHARACTERS.fullmatch(value):
+        raise bad_request("`thread_id` may hold only printable ASCII characters without spaces "
+                          "(letters, digits, punctuation), e.g. a UUID", param="thread_id")
     return value
+
+
+def _check_state_events(events: Any) -> None:
+    """`state.events` as a previous response returned it: a list of event objects."""
+    if events is None:
+        return
+    if not isinstance(events, list):
+        raise bad_request("`state.events` must be an array of event objects",
+                          param="state.events")
+    for index, event in enumerate(events):
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise bad_request(f"`state.events[{index}]` must be an event object with a string "
+                              "`type`", param=f"state.events[{index}]")
 
 
 def _options(raw: Any, extra_llm_params: dict) -> tuple[Any, bool]:

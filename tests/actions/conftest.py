@@ -24,10 +24,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The actions server never serves without a token unless told `--no-auth`; tests hand this one
+# to their clients (`server.token`).
+TEST_TOKEN = "test-token-for-the-actions-server"
+
+
 class ServerProcess:
-    def __init__(self, process: subprocess.Popen, port: int):
-        self.process, self.port = process, port
+    def __init__(self, process: subprocess.Popen, port: int, token: Optional[str] = None):
+        self.process, self.port, self.token = process, port, token
         self.url = f"http://127.0.0.1:{port}"
+        self.headers = {"authorization": f"Bearer {token}"} if token else {}
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -40,11 +46,11 @@ class ServerProcess:
         return self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
 
 
-def start_actions_server(*extra: str, config: Path = SERVED, token: Optional[str] = None,
+def start_actions_server(*extra: str, config: Path = SERVED, token: Optional[str] = TEST_TOKEN,
                          env: Optional[dict] = None, port: Optional[int] = None
                          ) -> ServerProcess:
     """`python -m rails actions-server --config ...` on `port` (default: a free one), once
-    /health answers."""
+    /health answers; with `--token token` unless `token` is None."""
     port = port or free_port()
     command = [sys.executable, *SERVER_COMMAND, "--config", str(config),
                "--port", str(port), "--log-level", "warning", *extra]
@@ -55,7 +61,7 @@ def start_actions_server(*extra: str, config: Path = SERVED, token: Optional[str
     environment.update(env or {})
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                env=environment)
-    server = ServerProcess(process, port)
+    server = ServerProcess(process, port, token)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -161,6 +167,12 @@ async def tiny_server():
 def respond():
     """Builds raw HTTP responses for TinyServer replies."""
     return http_response
+
+
+@pytest.fixture
+def actions_token() -> str:
+    """The token test servers are started with (`start_actions_server`'s default)."""
+    return TEST_TOKEN
 
 
 @pytest.fixture

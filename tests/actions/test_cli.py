@@ -55,6 +55,6 @@ def test_modules_are_served(server_factory, tmp_path):
 
     server = server_factory("--module", "served_module_for_test",
                             env={"PYTHONPATH": str(tmp_path)})
-    response = httpx.post(f"{server.url}/v1/actions/run",
+    response = httpx.post(f"{server.url}/v1/actions/run", headers=server.headers,
                           json={"action_name": "triple", "action_parameters": {"x": 4}})
     assert response.json() == {"status": "success", "result": 12}

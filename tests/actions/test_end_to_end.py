@@ -24,9 +24,10 @@ def order_server(example_dir, launch_actions_server):
     server.stop()
 
 
-def rails_for(example_dir, url: str) -> LLMRails:
+def rails_for(example_dir, url: str, token: str) -> LLMRails:
     config = RailsConfig.from_path(str(example_dir))
     config.actions_server_url = url
+    config.actions_server.token = token
     return LLMRails(config)
 
 
@@ -35,7 +36,7 @@ def user(text: str) -> dict:
 
 
 async def test_remote_results_reach_the_bot_message(example_dir, order_server):
-    app = rails_for(example_dir, order_server.url)
+    app = rails_for(example_dir, order_server.url, order_server.token)
     answer = await app.generate_async(messages=[user("where is my order 1234?")])
     assert answer == {"role": "assistant", "content": "Order 1234 is shipped on Monday."}
     # A positional argument, bound on the server to the action's first parameter.
@@ -44,8 +45,8 @@ async def test_remote_results_reach_the_bot_message(example_dir, order_server):
 
 
 async def test_server_down_gives_the_fallback_and_the_next_turn_works(
-        example_dir, server_factory, unused_port, caplog):
-    app = rails_for(example_dir, f"http://127.0.0.1:{unused_port}")
+        example_dir, server_factory, unused_port, caplog, actions_token):
+    app = rails_for(example_dir, f"http://127.0.0.1:{unused_port}", actions_token)
     first = [user("track order 7")]
     with caplog.at_level(logging.ERROR):
         answer = await app.generate_async(messages=first)
@@ -63,7 +64,7 @@ async def test_server_down_gives_the_fallback_and_the_next_turn_works(
 
 
 async def test_fifty_concurrent_conversations_do_not_mix_up(example_dir, order_server):
-    app = rails_for(example_dir, order_server.url)
+    app = rails_for(example_dir, order_server.url, order_server.token)
     numbers = [5000 + i for i in range(50)]
     answers = await asyncio.gather(*(
         app.generate_async(messages=[user(f"where is my order {n}?")]) for n in numbers))

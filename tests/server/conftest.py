@@ -95,16 +95,17 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m rails serve ...` on loopback; waits for /health."""
 
-    def __init__(self, args: list[str], port: Optional[int] = None, env: Optional[dict] = None):
+    def __init__(self, args: list[str], port: Optional[int] = None, env: Optional[dict] = None,
+                 command: str = "serve", prefix: str = ""):
         self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.args, self.env = args, env
+        self.base_url = f"http://127.0.0.1:{self.port}{prefix}"
+        self.args, self.env, self.command = args, env, command
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         env = {**os.environ, **(self.env or {})}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", "serve", *self.args, "--port", str(self.port)],
+            [sys.executable, "-m", "rails", self.command, *self.args, "--port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -295,8 +296,8 @@ def server_factory():
     """Servers started by a test (and stopped after it): `start(args...)`."""
     started: list[ServerProcess] = []
 
-    def start(*args: str, port: Optional[int] = None) -> ServerProcess:
-        started.append(ServerProcess(list(args), port=port).start())
+    def start(*args: str, port: Optional[int] = None, **options: Any) -> ServerProcess:
+        started.append(ServerProcess(list(args), port=port, **options).start())
         return started[-1]
 
     yield start
