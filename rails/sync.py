@@ -3,7 +3,7 @@ event loop (Jupyter, FastAPI handlers), without patching that loop."""
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Coroutine
+from typing import TYPE_CHECKING, Any, AsyncIterator, Coroutine, Iterator
 
 if TYPE_CHECKING:
     import asyncio
@@ -42,3 +42,34 @@ class LoopThread:
             raise RuntimeError("a synchronous dialog-rails call was made from inside one of its "
                                "own actions; use the async API (`await ..._async`) there")
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    def iterate(self, iterable: AsyncIterator) -> Iterator:
+        """The items of an async iterator, each as soon as the private loop produces it."""
+        import queue
+
+        items: queue.Queue = queue.Queue()
+        done = object()
+
+        async def pump() -> None:
+            try:
+                async for item in iterable:
+                    items.put((item, None))
+            except BaseException as error:  # re-raised in the caller's thread
+                items.put((done, error))
+                return
+            items.put((done, None))
+
+        self.run_soon(pump())
+        while True:
+            item, error = items.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+
+    def run_soon(self, coroutine: Coroutine) -> Any:
+        """Start `coroutine` on the private loop without waiting for it."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self._ensure())

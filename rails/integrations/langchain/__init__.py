@@ -1,0 +1,1 @@
+"""LangChain: `RunnableRails`, a rails configuration as a Runnable."""
