@@ -6,7 +6,6 @@ Every step is recorded (thought, calls, results, decisions) in the turn's Action
 `explain()` shows it; the model's thought never reaches the user's text."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -124,6 +123,8 @@ class ChoiceLoop:
                 return _error(f"the user declined to run `{offer.tool_name}`", offer,
                               arguments, status="declined")
             confirmed = True
+        import asyncio  # (not at import: start-up stays free of asyncio)
+
         started = time.perf_counter()
         try:
             outcome = await asyncio.wait_for(self.dispatcher.execute(
