@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
+from rails.config.library_rails import InjectionDetection, RegexDetection
 from rails.config.schema import Section, StrictSection, field
 
 DEFAULT_FALLBACK_MESSAGE = "I'm sorry, an internal error has occurred."
@@ -238,6 +239,8 @@ class RailsConfigData(Section):
         default_factory=SensitiveDataDetection)
     jailbreak_detection: Optional[JailbreakDetectionConfig] = field(
         default_factory=JailbreakDetectionConfig)
+    regex_detection: Optional[RegexDetection] = None
+    injection_detection: Optional[InjectionDetection] = None
 
 
 class Rails(Section):
