@@ -98,6 +98,7 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         from rails.lang import parse
 
         flows = list(parse(FALLBACK_FLOW, "<tool_use.mode: fallback>").flows) + flows
+    _bound_actions(dispatcher, config)
 
     runtime = Runtime(
         config, dispatcher, flows,
@@ -163,6 +164,15 @@ def new_dispatcher(config: Any) -> Any:
         library_paths=[str(path.parent) for path in sorted(LIBRARY_DIR.rglob("actions.py"))],
         core_modules=CORE_ACTION_MODULES,
     )
+
+
+def _bound_actions(dispatcher: Any, config: Any) -> None:
+    """Deadlines from `timeouts`; synchronous actions on a pool of `limits.action_threads`."""
+    from rails.actions.threads import ActionThreads
+
+    dispatcher.timeouts = config.timeouts
+    size = config.limits.action_threads
+    dispatcher.threads = ActionThreads(size) if size else None
 
 
 def _all_flows(config: Any) -> tuple[list[dict], set[str]]:

@@ -80,5 +80,37 @@ class LLMCallError(RailsError):
         super().__init__(message)
 
 
+class DeadlineExceededError(RailsError):
+    """A unit of work ran past its deadline and was cancelled. `what` names it (an action, a
+    model call, the turn), `limit` is the deadline in seconds and `setting` the config key that
+    sets it."""
+
+    def __init__(self, message: str, *, what: str | None = None, limit: float | None = None,
+                 setting: str | None = None):
+        self.what, self.limit, self.setting = what, limit, setting
+        super().__init__(message)
+
+
+class ActionTimeoutError(DeadlineExceededError, ActionError):
+    """An action did not finish within its timeout (or the turn's)."""
+
+    def __init__(self, message: str, *, action_name: str | None = None,
+                 limit: float | None = None, setting: str | None = None):
+        DeadlineExceededError.__init__(self, message, what=f"action '{action_name}'",
+                                       limit=limit, setting=setting)
+        self.action_name = action_name
+
+
+class LLMTimeoutError(DeadlineExceededError, LLMCallError):
+    """A model call did not answer within `timeouts.llm`. Unlike other model failures it ends
+    the turn through the error path (fallback message) instead of propagating."""
+
+    def __init__(self, message: str, *, limit: float | None = None,
+                 endpoint: str | None = None):
+        DeadlineExceededError.__init__(self, message, what="model call", limit=limit,
+                                       setting="timeouts.llm")
+        self.endpoint, self.status, self.body_excerpt = endpoint, None, None
+
+
 # Name used by NeMo Guardrails; kept so `except LLMCallException` ports unchanged.
 LLMCallException = LLMCallError

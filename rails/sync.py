@@ -11,22 +11,29 @@ if TYPE_CHECKING:
 
 class LoopThread:
     """A private event loop on a daemon thread. Sync calls always run here, so objects bound
-    to a loop (pooled HTTP clients) stay on one loop across calls."""
+    to a loop (pooled HTTP clients) stay on one loop across calls.
+
+    A SystemExit or KeyboardInterrupt escaping a task stops asyncio's loop (it re-raises them
+    out of `run_forever`), which would leave every later call waiting forever. Calls are
+    guarded so that they arrive as errors of the call instead, and a loop that stopped anyway
+    is replaced by a new one on the next call."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _ensure(self) -> asyncio.AbstractEventLoop:
         import asyncio  # here, not at the top: `import rails` stays light
 
         with self._lock:
-            if self._loop is None or self._loop.is_closed():
+            if (self._loop is None or self._loop.is_closed() or self._thread is None
+                    or not self._thread.is_alive()):
                 loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="dialog-rails-loop",
-                                          daemon=True)
+                thread = threading.Thread(target=_run_forever, args=(loop,),
+                                          name="dialog-rails-loop", daemon=True)
                 thread.start()
-                self._loop = loop
+                self._loop, self._thread = loop, thread
             return self._loop
 
     def run(self, coroutine: Coroutine) -> Any:
@@ -41,7 +48,7 @@ class LoopThread:
             coroutine.close()
             raise RuntimeError("a synchronous dialog-rails call was made from inside one of its "
                                "own actions; use the async API (`await ..._async`) there")
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        return asyncio.run_coroutine_threadsafe(_guarded(coroutine), loop).result()
 
     def iterate(self, iterable: AsyncIterator) -> Iterator:
         """The items of an async iterator, each as soon as the private loop produces it."""
@@ -72,4 +79,21 @@ class LoopThread:
         """Start `coroutine` on the private loop without waiting for it."""
         import asyncio
 
-        return asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
+        return asyncio.run_coroutine_threadsafe(_guarded(coroutine), self._ensure())
+
+
+async def _guarded(coroutine: Coroutine) -> Any:
+    try:
+        return await coroutine
+    except (SystemExit, KeyboardInterrupt) as error:
+        raise RuntimeError(f"the call raised {type(error).__name__}"
+                           + (f": {error}" if str(error) else "")) from error
+
+
+def _run_forever(loop: "asyncio.AbstractEventLoop") -> None:
+    try:
+        loop.run_forever()
+    except BaseException:  # noqa: BLE001 - the thread ends; the next call makes a new loop
+        import logging
+
+        logging.getLogger("rails").exception("the private event loop stopped")

@@ -81,9 +81,10 @@ def _from_signature(kind: str, fn: Any) -> CallSpec:
 
 
 async def call(kind: str, target: Any, kwargs: dict, *, spec: CallSpec,
-               in_thread: bool) -> Any:
+               in_thread: bool, threads: Any = None) -> Any:
     """Call an action of `kind` with `kwargs`; awaits whatever it returns that is awaitable.
-    `in_thread` runs a synchronous callable in a worker thread instead of on the loop."""
+    A synchronous callable runs on a thread of `threads` (an `ActionThreads`) when given, else
+    in asyncio's default thread pool with `in_thread`, else on the loop itself."""
     if kind == FUNCTION:
         fn = target
     elif kind == INSTANCE:
@@ -96,7 +97,11 @@ async def call(kind: str, target: Any, kwargs: dict, *, spec: CallSpec,
         raise TypeError(f"cannot call an action of kind {kind!r}")
     if spec.is_async:
         return await fn(**kwargs)
-    if in_thread:
+    if threads is not None:
+        import asyncio
+
+        result = await asyncio.wrap_future(threads.submit(fn, **kwargs))
+    elif in_thread:
         import asyncio
 
         result = await asyncio.to_thread(fn, **kwargs)

@@ -7,13 +7,15 @@ from typing import Any, Callable, Optional
 
 def action(is_system_action: Any = False, name: Optional[str] = None,
            execute_async: bool = False,
-           output_mapping: Optional[Callable[[Any], bool]] = None, **meta: Any) -> Any:
+           output_mapping: Optional[Callable[[Any], bool]] = None,
+           timeout: Optional[float] = None, **meta: Any) -> Any:
     """Mark a function, class, staticmethod or classmethod as an action.
 
     The decorated object gets an `action_meta` dict: `name` (defaults to `__name__`),
     `is_system_action` (system actions always run in-process, never on an actions server, and
-    receive the special parameters), `execute_async` (a sync action marked so runs in a worker
-    thread instead of blocking the event loop), `output_mapping` and any extra keys given:
+    receive the special parameters), `execute_async` (NeMo's flag; every synchronous action runs
+    on a worker thread here, never on the event loop), `output_mapping` and any extra keys
+    given:
     the metadata of `rails.actions.metadata` (`description`, `similes`/`aliases`, `examples`,
     `validate`, `parameters`, `read_only`, `destructive`, `idempotent`, `open_world`) and the
     permissions of `rails.policy` (`roles`, `organisations`, `callers`, `confirm`).
@@ -23,9 +25,17 @@ def action(is_system_action: Any = False, name: Optional[str] = None,
     allowed` for a check that returns whether the text is allowed). It is stored here and
     evaluated into `ActionOutcome.blocked`.
 
+    `timeout` (seconds): this action's deadline, instead of `timeouts.action` of config.yml
+    (`timeouts.actions.<name>` there overrides it again).
+
     `@action` also works without parentheses.
     """
-    if callable(is_system_action) and name is None and not meta:
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"@action(timeout=...) must be a number of seconds above 0, not "
+                             f"{timeout!r}")
+        meta["timeout"] = float(timeout)
+    if callable(is_system_action) and name is None and not meta and timeout is None:
         return action()(is_system_action)
 
     def decorate(target: Any) -> Any:

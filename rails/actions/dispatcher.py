@@ -20,12 +20,17 @@ from rails.actions.metadata import METADATA_KEYS, ActionMetadata, normalize_meta
 from rails.actions.naming import closest_names, normalize_action_name, not_found_message
 from rails.actions.outcome import ActionOutcome
 from rails.actions.positional import bind_positional
+from rails.actions.threads import ActionThreads, RaisedBaseException
+from rails.deadline import Expired, bounded, cancelled_from_outside
+from rails.errors import (ActionError, ActionNotFoundError, ActionTimeoutError,
+                          DeadlineExceededError, LLMCallError, RemoteActionError)
 from rails.policy.rules import POLICY_KEYS, PermissionDenied, check_policy_keys, decide
-from rails.errors import ActionError, ActionNotFoundError, LLMCallError, RemoteActionError
 
 log = logging.getLogger("rails.actions")
 
 _CONTEXT_PREFIX_LEN = len(callables.CONTEXT_PREFIX)
+_MODEL_PARAMS = frozenset({"llm", "llms", "llm_task_manager"})
+_DEFAULT = object()
 
 
 class _Entry:
@@ -33,13 +38,14 @@ class _Entry:
     first use."""
 
     __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec", "_metadata",
-                 "overrides")
+                 "overrides", "_takes_model")
 
     def __init__(self, name: str, target: Any, meta: dict):
         self.name, self.target, self.meta = name, target, meta
         self.is_system = bool(meta.get("is_system_action", False))
         self.in_thread = bool(meta.get("execute_async", False))
         self._spec: Optional[CallSpec] = None
+        self._takes_model: Optional[bool] = None
         self._metadata: Optional[ActionMetadata] = None
         self.overrides: dict = {}
         if METADATA_KEYS.intersection(meta):
@@ -74,6 +80,15 @@ class _Entry:
         return found
 
     @property
+    def takes_model(self) -> bool:
+        """Whether the callable names a model parameter (it gets the LLM deadline)."""
+        if self._takes_model is None:
+            params = self.spec.params
+            self._takes_model = bool(params & _MODEL_PARAMS) or any(
+                p.endswith("_llm") for p in params)
+        return self._takes_model
+
+    @property
     def spec(self) -> CallSpec:
         spec = self._spec
         if spec is None:
@@ -91,8 +106,13 @@ class ActionDispatcher:
     members carrying `action_meta` registered. Files that fail to import are logged and kept in
     `import_errors` as (file, exception).
 
-    `sync_in_thread=True` runs every synchronous action in a worker thread (the actions server
-    does this); otherwise only actions marked `execute_async=True` are.
+    Synchronous actions run on `threads` (an `ActionThreads`, created on first use), never on
+    the event loop. Setting `threads = None` runs them in asyncio's default thread pool with
+    `sync_in_thread=True` (the actions server sizes that pool), else on the loop itself
+    (`limits: action_threads: 0`).
+
+    Deadlines: `timeouts` (an object with `action`, `llm` and `actions`, like config.yml's
+    `timeouts` section; None: no deadlines) gives each action its limit, see `limit_for`.
     """
 
     def __init__(self, load_all_actions: bool = True, config_path: Optional[str] = None,
@@ -106,6 +126,8 @@ class ActionDispatcher:
         # Functions of action files that lack @action, by name: named in "not found" errors.
         self.undecorated: dict[str, str] = {}
         self.sync_in_thread = sync_in_thread
+        self.threads: Any = _DEFAULT
+        self.timeouts: Any = None
         if not load_all_actions:
             return
         for module_name in core_modules:
@@ -350,7 +372,8 @@ class ActionDispatcher:
                       events: Optional[list] = None,
                       injected: Optional[Mapping[str, Any]] = None,
                       remote: Any = None, caller: Optional[str] = None,
-                      identity: Any = None, confirmed: bool = False) -> ActionOutcome:
+                      identity: Any = None, confirmed: bool = False,
+                      deadline: Optional[float] = None) -> ActionOutcome:
         """Run action `name` with the flow's `params` (spec §4.3).
 
         `context` resolves `$name` values and `__context__<var>` parameters and is injected as
@@ -364,13 +387,19 @@ class ActionDispatcher:
         (NeMo's behaviour). `confirmed`: the user confirmed it (destructive model choices).
         A denial is a failed outcome with `PermissionDenied`, recorded for `explain()`.
 
-        Failures come back as `status="failed"` with the exception in `error`;
-        `LLMCallError` propagates."""
+        `deadline` (the event loop's clock) is when the turn ends: the action is cancelled at
+        the earlier of it and its own limit (`limit_for`), failing with ActionTimeoutError.
+
+        Failures come back as `status="failed"` with the exception in `error`, whatever the
+        action raised (SystemExit, KeyboardInterrupt and a CancelledError of its own included;
+        those travel wrapped in an ActionError). `LLMCallError` propagates, except a model call
+        that ran out of time. A cancellation from outside (a client that went away)
+        propagates."""
         entry = self._actions.get(name)
         if entry is None:
             entry = self._entry(name)
             if entry is None:
-                return await self._not_local(name, params, context, remote)
+                return await self._not_local(name, params, context, remote, deadline)
         if caller is not None and (caller != "flow" or entry.meta.keys() & POLICY_KEYS
                                    or entry.overrides.keys() & POLICY_KEYS):
             if identity is None and context is not None:
@@ -389,7 +418,8 @@ class ActionDispatcher:
             _resolve_references(kwargs, context)
 
         if remote is not None and not entry.is_system and spec.kind != CHAIN:
-            return await self._run_remote(name, kwargs, remote, known_locally=True)
+            return await self._run_remote(name, kwargs, remote, known_locally=True,
+                                          deadline=deadline)
 
         for parameter in spec.ordered:
             if parameter == "events":
@@ -407,20 +437,86 @@ class ActionDispatcher:
                     kwargs["llm"] = injected[key]
                     break
 
+        limit, setting = self.limit_for(entry)
         try:
             if params and "$1" in params:
                 bind_positional(entry.name, kwargs, spec)
             kind = spec.kind
             if kind == CLASS:
                 kind = self._instantiate(entry)
-            result = await callables.call(kind, entry.target, kwargs, spec=spec,
-                                          in_thread=entry.in_thread or self.sync_in_thread)
+            threads = self.threads
+            if threads is _DEFAULT:
+                threads = self.threads = ActionThreads()
+            work = callables.call(kind, entry.target, kwargs, spec=spec,
+                                  in_thread=entry.in_thread or self.sync_in_thread,
+                                  threads=threads)
+            if limit is None and deadline is None:
+                result = await work
+            else:
+                limit, setting = _earliest(limit, setting, deadline)
+                try:
+                    result = await bounded(work, limit)
+                except Expired:
+                    return ActionOutcome("failed", error=self._timed_out(
+                        entry, limit, setting, not spec.is_async and kind in (
+                            callables.FUNCTION, INSTANCE)))
             return _outcome(entry, result)
+        except DeadlineExceededError as error:  # a model call inside ran out of time
+            return ActionOutcome("failed", error=error)
         except LLMCallError:
             raise
+        except RaisedBaseException as error:  # from a sync action's thread
+            return ActionOutcome("failed", error=_wrapped_base_exception(entry.name,
+                                                                         error.original))
         except Exception as error:
             log.debug("action '%s' failed", name, exc_info=error)
             return ActionOutcome("failed", error=error)
+        except BaseException as error:
+            return ActionOutcome("failed", error=_wrapped_base_exception(entry.name, error))
+
+    def limit_for(self, entry_or_name: Any) -> tuple[Optional[float], str]:
+        """An action's time limit in seconds (None: none) and the setting it comes from:
+        `timeouts.actions.<name>`, else `@action(timeout=...)`, else `timeouts.action`, or
+        `timeouts.llm` when that is longer and the action takes a model."""
+        entry = (entry_or_name if isinstance(entry_or_name, _Entry)
+                 else self._entry(entry_or_name))
+        timeouts = self.timeouts
+        if entry is None:
+            if timeouts is None:
+                return None, ""
+            return timeouts.action, "timeouts.action"
+        if timeouts is not None and timeouts.actions:
+            for key in (entry.name, normalize_action_name(entry.name)):
+                if key in timeouts.actions:
+                    return timeouts.actions[key], f"timeouts.actions.{key}"
+        own = entry.meta.get("timeout")
+        if own is not None:
+            return own, "@action(timeout=...)"
+        if timeouts is None:
+            return None, ""
+        limit, setting = timeouts.action, "timeouts.action"
+        if entry.takes_model and timeouts.llm is not None and (
+                limit is None or timeouts.llm > limit):
+            limit, setting = timeouts.llm, "timeouts.llm"
+        return limit, setting
+
+    def _timed_out(self, entry: _Entry, limit: float, setting: str,
+                   on_thread: bool) -> ActionTimeoutError:
+        if setting == "timeouts.turn":
+            message = (f"the turn ran out of time ({setting}) while action '{entry.name}' "
+                       "was running; the action was cancelled")
+        else:
+            message = (f"action '{entry.name}' did not finish within {limit:g} s ({setting}); "
+                       "it was cancelled")
+        if on_thread:
+            threads = self.threads
+            message += (": a synchronous action cannot be stopped, so its thread runs on "
+                        "in the background until the function returns")
+            if threads is not None and threads.busy >= threads.size:
+                message += (f" (all {threads.size} action threads are busy: waiting for "
+                            "one counted against the deadline; see limits.action_threads)")
+        return ActionTimeoutError(message, action_name=entry.name, limit=limit,
+                                  setting=setting)
 
     def _instantiate(self, entry: _Entry) -> str:
         """A class action becomes its (single) instance on first use. A constructor that
@@ -430,19 +526,32 @@ class ActionDispatcher:
         return INSTANCE
 
     async def _not_local(self, name: str, params: Optional[Mapping[str, Any]],
-                         context: Optional[Mapping[str, Any]], remote: Any) -> ActionOutcome:
+                         context: Optional[Mapping[str, Any]], remote: Any,
+                         deadline: Optional[float] = None) -> ActionOutcome:
         if remote is None:
             return ActionOutcome("failed", error=ActionNotFoundError(
                 self.not_found_message(name), action_name=name))
         kwargs = dict(params) if params else {}
         if context is not None:
             _resolve_references(kwargs, context)
-        return await self._run_remote(name, kwargs, remote, known_locally=False)
+        return await self._run_remote(name, kwargs, remote, known_locally=False,
+                                      deadline=deadline)
 
     async def _run_remote(self, name: str, kwargs: dict, remote: Any,
-                          known_locally: bool) -> ActionOutcome:
+                          known_locally: bool,
+                          deadline: Optional[float] = None) -> ActionOutcome:
+        limit, setting = self.limit_for(name)
+        limit, setting = _earliest(limit, setting, deadline)
         try:
-            result = await remote.run(name, kwargs)
+            result = await bounded(remote.run(name, kwargs), limit)
+        except Expired:
+            where = f" on the actions server {getattr(remote, 'url', '')}".rstrip()
+            subject = (f"the turn ran out of time ({setting}) while action '{name}' was running"
+                       f"{where}" if setting == "timeouts.turn" else
+                       f"action '{name}'{where} did not finish within {limit:g} s ({setting})")
+            return ActionOutcome("failed", error=ActionTimeoutError(
+                subject + "; the call was cancelled", action_name=name, limit=limit,
+                setting=setting), remote=True)
         except RemoteActionError as error:
             if not known_locally and error.status == 404:
                 where = f" here nor on the actions server {error.url}"
@@ -455,6 +564,9 @@ class ActionDispatcher:
             raise
         except Exception as error:
             return ActionOutcome("failed", error=error, remote=True)
+        except BaseException as error:
+            return ActionOutcome("failed", error=_wrapped_base_exception(name, error),
+                                 remote=True)
         entry = self._entry(name)
         try:
             outcome = _outcome(entry, result) if entry is not None else _plain_outcome(result)
@@ -462,6 +574,34 @@ class ActionDispatcher:
             return ActionOutcome("failed", error=error, remote=True)
         outcome.remote = True
         return outcome
+
+
+def _earliest(limit: Optional[float], setting: str,
+              deadline: Optional[float]) -> tuple[Optional[float], str]:
+    """The action's own limit, or what is left of the turn when that comes first."""
+    if deadline is None:
+        return limit, setting
+    import asyncio
+
+    left = deadline - asyncio.get_running_loop().time()
+    if limit is None or left < limit:
+        return max(left, 0.0), "timeouts.turn"
+    return limit, setting
+
+
+def _wrapped_base_exception(name: str, error: BaseException) -> BaseException:
+    """What an action raised that is not an Exception, as that action's failure; nothing
+    downstream (the sync API's loop thread, the server) ever sees a SystemExit. An outside
+    cancellation is not a failure of the action and propagates."""
+    import asyncio
+
+    if isinstance(error, asyncio.CancelledError) and cancelled_from_outside():
+        raise error
+    wrapped = ActionError(f"action '{name}' raised {type(error).__name__}"
+                          + (f": {error}" if str(error) else "")
+                          + " (treated as the action's failure)", action_name=name)
+    wrapped.__cause__ = error
+    return wrapped
 
 
 def _resolve_references(kwargs: dict, context: Mapping[str, Any]) -> None:

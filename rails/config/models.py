@@ -304,3 +304,26 @@ class ErrorsConfig(StrictSection):
 
     fallback_message: str = DEFAULT_FALLBACK_MESSAGE
     propagate: bool = False
+
+
+class TimeoutsConfig(StrictSection):
+    """dialog-rails extension: deadlines in seconds (`null` turns one off). `action` bounds
+    each action (local, sync or async, and remote); an action whose signature takes a model
+    (`llm`, `llms`, `llm_task_manager`, `<type>_llm`) gets `llm` when that is longer. `llm`
+    bounds each model call, `turn` the whole turn. `actions: {name: seconds}` overrides the
+    limit of single actions (over `@action(timeout=...)`)."""
+
+    action: Optional[float] = field(default=30.0, gt=0)
+    llm: Optional[float] = field(default=60.0, gt=0)
+    turn: Optional[float] = field(default=120.0, gt=0)
+    actions: dict[str, Optional[float]] = field(default_factory=dict)
+
+
+class LimitsConfig(StrictSection):
+    """dialog-rails extension: bounds on resources. `action_threads`: the threads that run
+    synchronous actions off the event loop (0 runs them on the loop, blocking it);
+    `value_size`: the largest value (bytes, about) one flow expression or one rendered bot
+    message may build."""
+
+    action_threads: int = field(default=8, ge=0, le=1024)
+    value_size: int = field(default=10_000_000, ge=1024)

@@ -7,8 +7,8 @@ from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_
                                    DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
                                    SUPPORTED_COLANG_VERSIONS)
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
-                                 Instruction, KnowledgeBaseConfig, Model, Rails, TaskPrompt,
-                                 TracingConfig)
+                                 Instruction, KnowledgeBaseConfig, LimitsConfig, Model, Rails,
+                                 TaskPrompt, TimeoutsConfig, TracingConfig)
 from rails.config.problems import config_error
 from rails.config.schema import StrictSection, ValidationError, field
 from rails.config.tool_use import ToolUseConfig
@@ -65,6 +65,9 @@ class RailsConfig(StrictSection):
       read_only, destructive, idempotent, open_world}}` (see `rails.actions.metadata`).
     - `declared_actions: [{action_name, kind: llm, template, ...}]`: LLM-template actions
       (`rails.actions.declared`); lists of several YAML files are concatenated.
+    - `timeouts: {action: 30, llm: 60, turn: 120, actions: {name: seconds}}`: deadlines.
+    - `limits: {action_threads: 8, value_size: 10000000}`: threads for sync actions, the
+      largest value an expression or a bot message may build.
     """
 
     models: list[Model] = field(default_factory=list)
@@ -105,6 +108,8 @@ class RailsConfig(StrictSection):
     declared_actions: list[dict] = field(default_factory=list)
     # The model choosing actions, MCP servers' tools (rails/config/tool_use.py).
     tool_use: ToolUseConfig = field(default_factory=ToolUseConfig)
+    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -148,7 +153,9 @@ class RailsConfig(StrictSection):
         except ValidationError as exc:
             raise config_error(exc, file, {
                 "": cls.model_fields, "errors": ErrorsConfig.model_fields,
-                "actions_server": ActionsServerConfig.model_fields}) from exc
+                "actions_server": ActionsServerConfig.model_fields,
+                "timeouts": TimeoutsConfig.model_fields,
+                "limits": LimitsConfig.model_fields}) from exc
         if partial:
             warn_unknown_keys(config, file)
         else:

@@ -15,7 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional, Union
 
-from rails.errors import LLMCallError
+from rails.deadline import Expired, bounded
+from rails.errors import LLMCallError, LLMTimeoutError
 from rails.llm.params import active_params
 
 Prompt = Union[str, list]
@@ -65,6 +66,8 @@ streaming_handler: ContextVar[Optional[TokenHandler]] = ContextVar("rails_stream
 # What code outside the engine says about its next call (NeMo's `llm_call_info_var`): an
 # action sets an LLMCallInfo with its task name before calling `llm_call` without one.
 llm_call_info: ContextVar[Optional[LLMCallInfo]] = ContextVar("rails_llm_call_info", default=None)
+# Seconds a model call may take (the runtime sets `timeouts.llm` for each turn; None: no limit).
+call_timeout: ContextVar[Optional[float]] = ContextVar("rails_llm_call_timeout", default=None)
 
 
 @dataclass
@@ -108,12 +111,23 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
     started = time.time()
     clock = time.perf_counter()
     if traits.native:
-        completion = await llm.generate(prompt, stop=stop, temperature=temperature,
-                                        max_tokens=max_tokens, params=llm_params,
-                                        on_token=handler)
+        work = llm.generate(prompt, stop=stop, temperature=temperature,
+                            max_tokens=max_tokens, params=llm_params, on_token=handler)
     else:
-        completion = await _langchain_call(llm, traits, prompt, stop, temperature, max_tokens,
-                                           llm_params, handler)
+        work = _langchain_call(llm, traits, prompt, stop, temperature, max_tokens,
+                               llm_params, handler)
+    limit = call_timeout.get()
+    if limit is None:
+        completion = await work
+    else:
+        try:
+            completion = await bounded(work, limit)
+        except Expired:
+            raise LLMTimeoutError(
+                f"the model call for task '{getattr(task, 'value', task) or 'unknown'}' to "
+                f"{traits.name} did not answer within {limit:g} s (timeouts.llm); it was "
+                "cancelled", limit=limit,
+                endpoint=getattr(llm, "base_url", None)) from None
     log = current_call_log.get()
     if log is not None:
         duration = time.perf_counter() - clock

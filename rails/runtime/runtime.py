@@ -7,10 +7,11 @@ import time
 from typing import Any, Iterable
 
 from rails.actions import ActionOutcome
-from rails.errors import ActionNotFoundError, FlowEvaluationError, RuntimeLimitError
+from rails.errors import (ActionNotFoundError, DeadlineExceededError, FlowEvaluationError,
+                          RuntimeLimitError)
 from rails.events import new_event_dict
 from rails.library.core_actions import build_event, create_event
-from rails.llm.call import current_call_log
+from rails.llm.call import call_timeout, current_call_log
 from rails.policy import PermissionDenied
 from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
@@ -66,20 +67,40 @@ class Runtime:
         """`generate_events`, extending `events` in place (saves a copy of the history)."""
         state = state if state is not None else DialogState()
         turn_log = turn_log if turn_log is not None else TurnLog()
+        timeouts = getattr(self.config, "timeouts", None)
+        if timeouts is None:
+            return await self._run(events, state, turn_log, None)
+        # Model calls of this turn are bounded by `timeouts.llm` (llm_call reads it), actions
+        # by their own limits and what is left of `timeouts.turn`.
+        token = call_timeout.set(timeouts.llm)
+        try:
+            deadline = None
+            if timeouts.turn is not None:
+                import asyncio
+
+                deadline = asyncio.get_running_loop().time() + timeouts.turn
+            return await self._run(events, state, turn_log, deadline)
+        finally:
+            call_timeout.reset(token)
+
+    async def _run(self, events: list[dict], state: DialogState, turn_log: TurnLog,
+                   deadline: float | None) -> tuple[list[dict], DialogState]:
         if events:
             turn_log.event(events[-1])
         new_events: list[dict] = []
         recovered = False
         while True:
             try:
-                produced = await self._step(events, state, turn_log)
+                if deadline is not None and not recovered:
+                    self._check_deadline(deadline)
+                produced = await self._step(events, state, turn_log, deadline)
                 if (produced[-1]["type"] != "Listen"
                         and len(new_events) + len(produced) > self.max_events_per_turn):
                     raise RuntimeLimitError(
                         f"a single turn produced more than {self.max_events_per_turn} events; "
                         f"the flows probably loop (last events: "
                         f"{', '.join(e['type'] for e in (new_events + produced)[-6:])})")
-            except (FlowEvaluationError, RuntimeLimitError) as error:
+            except (FlowEvaluationError, RuntimeLimitError, DeadlineExceededError) as error:
                 if self.propagate_errors or recovered:
                     raise  # asked to, or the fallback path itself failed
                 recovered = True
@@ -97,17 +118,29 @@ class Runtime:
             new_events.extend(produced)
             for event in produced:
                 turn_log.event(event)
+                if event["type"] == "hide_prev_turn":
+                    deadline = None  # the turn already ends through the error path
             if produced[-1]["type"] == "Listen":
                 break
         self._catch_up(state, events)
         return new_events, state
 
-    async def _step(self, events: list[dict], state: DialogState, turn_log: TurnLog) -> list:
+    def _check_deadline(self, deadline: float) -> None:
+        import asyncio
+
+        if asyncio.get_running_loop().time() > deadline:
+            limit = self.config.timeouts.turn
+            raise DeadlineExceededError(
+                f"the turn did not finish within {limit:g} s (timeouts.turn)", what="turn",
+                limit=limit, setting="timeouts.turn")
+
+    async def _step(self, events: list[dict], state: DialogState, turn_log: TurnLog,
+                    deadline: float | None = None) -> list:
         """What follows the last event: an action's outcome, or the flows' next step."""
         last = events[-1]
         if last["type"] == "StartInternalSystemAction":
             self._catch_up(state, events)
-            return await self._run_action(events, state, turn_log)
+            return await self._run_action(events, state, turn_log, deadline)
         if last["type"] == "start_flow" and last.get("flow_body"):
             self._register_generated_flow(last)
         self._catch_up(state, events)
@@ -184,7 +217,7 @@ class Runtime:
     # -- actions ---------------------------------------------------------------------------
 
     async def _run_action(self, events: list[dict], state: DialogState,
-                          turn_log: TurnLog) -> list[dict]:
+                          turn_log: TurnLog, deadline: float | None = None) -> list[dict]:
         start = events[-1]
         name = start["action_name"]
         params = start.get("action_params") or {}
@@ -201,7 +234,7 @@ class Runtime:
             execution = self.dispatcher.execute(
                 name, params, context=dict(state.action_context), events=events,
                 injected={**self.injected, "state": state}, remote=self.remote,
-                caller="flow")
+                caller="flow", deadline=deadline)
         try:
             if turn_log.action_scope is None:
                 outcome = await execution

@@ -48,6 +48,7 @@ def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = 
     of each importable module; synchronous actions run in worker threads."""
     dispatcher = ActionDispatcher(load_all_actions=True, core_modules=list(modules),
                                   include_cwd=include_cwd, sync_in_thread=True)
+    dispatcher.threads = None  # sync actions go to the app's pool of `threads` (create_app)
     for path in config_paths:
         folder = Path(path)
         if not folder.is_dir():

@@ -13,6 +13,8 @@ from rails.server.api_errors import ApiError
 from rails.server.checks import Checks
 from rails.server.completions import ChatCompletions
 from rails.server.configs import ConfigRegistry
+from rails.server.disconnect import ClientDisconnected, unless_disconnected
+from rails.server.last_resort import guarded
 from rails.server.threads import ThreadStore
 from rails.server.wire import parse_chat_request
 
@@ -36,10 +38,13 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     async def chat_completions(request: Request):
         body = parse_chat_request(await _json_body(request, max_body_bytes))
         if not body.stream:
+            try:  # a client that goes away cancels its turn
+                answer = await unless_disconnected(request.receive, completions.complete(body))
+            except ClientDisconnected:
+                return Response(status_code=499)  # nobody reads it
             # Actions may leave values JSON cannot hold (datetimes, objects) in `output_data`
             # or `state`: they travel as their string form rather than failing the turn.
-            return Response(json.dumps(await completions.complete(body), default=str),
-                            media_type="application/json")
+            return Response(json.dumps(answer, default=str), media_type="application/json")
         rails, model = await completions.prepare(body)
         return StreamingResponse(completions.stream(body, rails, model),
                                  media_type="text/event-stream",
@@ -105,7 +110,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         Route("/v1/rails/configs", list_configs, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
     ]
-    application = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
+    application = guarded(Starlette)(routes=routes, lifespan=lifespan, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: unexpected_error})
     # Reachable for embedding applications and tests (e.g. to swap the thread store).
     application.state.registry = registry

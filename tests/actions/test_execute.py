@@ -158,20 +158,22 @@ async def test_sync_and_async_functions_and_bound_methods():
     assert (await run(dispatcher, "async_method", {"value": "x"})).return_value == "svc:X"
 
 
-async def test_execute_async_runs_sync_actions_in_a_thread():
+async def test_sync_actions_run_on_the_action_threads_never_on_the_loop():
     loop_thread = threading.get_ident()
 
     @action(execute_async=True)
-    def in_worker():
+    def flagged():
         return threading.get_ident()
 
     @action()
-    def on_loop():
+    def plain():
         return threading.get_ident()
 
-    dispatcher = dispatcher_with(in_worker, on_loop)
-    assert (await run(dispatcher, "in_worker")).return_value != loop_thread
-    assert (await run(dispatcher, "on_loop")).return_value == loop_thread
+    dispatcher = dispatcher_with(flagged, plain)
+    assert (await run(dispatcher, "flagged")).return_value != loop_thread
+    assert (await run(dispatcher, "plain")).return_value != loop_thread
+    dispatcher.threads = None  # the opt-out (limits.action_threads: 0)
+    assert (await run(dispatcher, "plain")).return_value == loop_thread
 
 
 async def test_class_actions_are_instantiated_once_lazily_and_get_injection():
