@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from rails.actions.wire import TOKEN_ENV
+from rails.errors import RailsError
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -17,7 +18,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "actions-server", help="serve actions over HTTP for `actions_server_url`",
         description="Serve the actions of config folders (actions.py, actions/) and Python "
                     "modules over HTTP (POST /v1/actions/run, GET /v1/actions/list, "
-                    "GET /health). Needs the `server` extra (starlette, uvicorn).")
+                    "GET /health), and organisations' declared LLM actions (POST/GET "
+                    "/v1/actions, GET/PUT/DELETE /v1/actions/NAME, with X-Org-Id), run with "
+                    "the served configs' models. Needs the `server` extra (starlette, "
+                    "uvicorn).")
     parser.add_argument("--config", action="append", default=[], metavar="PATH",
                         help="config folder whose actions to serve (repeatable; default: the "
                              "current directory)")
@@ -43,6 +47,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="a request's body must arrive within this time (default 30)")
     parser.add_argument("--max-connections", type=int, default=None, metavar="N",
                         help="open connections; more are answered 503 (default 1000)")
+    parser.add_argument("--actions-db", metavar="FILE", default=None,
+                        help="SQLite file keeping organisations' declared actions (default: a "
+                             "file under ~/.local/share/dialog-rails named after the served "
+                             "folders)")
+    parser.add_argument("--redis-url", metavar="URL", default=None,
+                        help="keep declared actions in Redis instead, shared by several "
+                             "servers")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.set_defaults(func=run)
@@ -68,8 +79,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"dialog-rails actions-server: cannot import {where}: "
                   f"{type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    try:
+        declared = _declared_registry(args, dispatcher)
+    except (RailsError, ValueError) as error:
+        print(f"dialog-rails actions-server: {error}", file=sys.stderr)
+        return 2
     if not dispatcher.names():
-        print("dialog-rails actions-server: warning: no actions found", file=sys.stderr)
+        print("dialog-rails actions-server: no actions in the served folders; organisations "
+              "can declare theirs (POST /v1/actions)", file=sys.stderr)
     if args.no_auth:
         reach = ("any process on this machine" if args.host in _LOOPBACK
                  else f"anyone who can reach {args.host}")
@@ -95,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
               "positive", file=sys.stderr)
         return 2
     app = create_app(dispatcher, token=token, max_body=args.max_body, timeout=args.timeout,
-                     threads=args.threads)
+                     threads=args.threads, declared=declared)
     print(f"dialog-rails actions-server: {len(dispatcher.names())} action(s) on "
           f"http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     from rails.server.http_protocol import configure, uvicorn_options
@@ -109,6 +126,24 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 access_log=args.log_level == "debug", **uvicorn_options())
     return 0
+
+
+def _declared_registry(args: argparse.Namespace, dispatcher: Any) -> Any:
+    """Organisations' declared actions, run with the models of the served configs."""
+    from rails.actions.declared.registry import DeclaredActionRegistry
+    from rails.actions.declared.store import open_action_store
+    from rails.server.declared_actions import default_actions_db, load_served_models
+
+    models = load_served_models(dispatcher, args.config)
+    if args.redis_url:
+        from rails.server.threads_redis import check_reachable
+
+        check_reachable(args.redis_url)
+    store = open_action_store(redis_url=args.redis_url,
+                              sqlite_path=args.actions_db or default_actions_db(args.config))
+    print(f"dialog-rails actions-server: declared actions in {store.describe()}; models: "
+          f"{', '.join(sorted(models)) or 'none'}", file=sys.stderr, flush=True)
+    return DeclaredActionRegistry(store, models)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,7 @@ class _Refusal(Exception):
     def __init__(self, status: int, kind: str, message: str):
         super().__init__(message)
         self.status, self.kind, self.message = status, kind, message
+        self.extra: dict = {}  # more keys of the error object (field, step, ...)
 
 
 def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = (),
@@ -59,9 +60,10 @@ def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = 
 
 def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
                max_body: int = DEFAULT_MAX_BODY, timeout: float = DEFAULT_TIMEOUT,
-               threads: int = DEFAULT_THREADS) -> Any:
+               threads: int = DEFAULT_THREADS, declared: Any = None) -> Any:
     """A Starlette application serving `dispatcher`'s actions; synchronous actions run in a
-    pool of `threads` worker threads."""
+    pool of `threads` worker threads. `declared` (a DeclaredActionRegistry) adds the routes
+    of organisations' declared actions (`rails.server.declared_actions`)."""
     import contextlib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -74,7 +76,8 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
     def failure(refusal: _Refusal) -> Response:
         headers = {"www-authenticate": "Bearer"} if refusal.status == 401 else None
         return JSONResponse({"status": "failed", "error": {"type": refusal.kind,
-                                                            "message": refusal.message}},
+                                                            "message": refusal.message,
+                                                            **refusal.extra}},
                             status_code=refusal.status, headers=headers)
 
     def authorize(request: Any) -> None:
@@ -85,6 +88,8 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
             raise _Refusal(401, "Unauthorized", "missing or wrong bearer token")
 
     async def run(request: Any) -> Response:
+        if organisations is not None and "x-org-id" in request.headers:
+            return await organisations.run(request)
         try:
             authorize(request)
             name, params = _parse_run_request(await _read_body(request, max_body))
@@ -107,6 +112,14 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
     async def health(request: Any) -> Response:
         return JSONResponse({"status": "ok", "actions": len(dispatcher.names())})
 
+    organisations = None
+    if declared is not None:
+        from rails.server.declared_actions import DeclaredActionsAPI
+
+        organisations = DeclaredActionsAPI(declared, dispatcher, authorize=authorize,
+                                           failure=failure, max_body=max_body,
+                                           timeout=timeout)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
         # Most synchronous actions wait on I/O: the default pool (CPUs + 4) is too small.
@@ -116,11 +129,14 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
             yield
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if declared is not None:
+                await declared.store.close()
 
     return Starlette(lifespan=lifespan, routes=[
         Route(RUN_PATH, run, methods=["POST"]),
         Route(LIST_PATH, list_actions, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
+        *(organisations.routes() if organisations is not None else ()),
     ])
 
 

@@ -130,7 +130,7 @@ class ActionsServer:
         environment.update(env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rails", "actions-server", *args, "--port", str(self.port),
-             "--log-level", "warning"],
+             "--log-level", "warning", *([] if "--token" in args else ["--no-auth"])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -177,3 +177,37 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     return root
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server on a free port (.ci/run installs one)."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary on PATH: the Redis store is not tested against "
+                    "a real server here")
+    port = free_port()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def support():
+    """The helper classes, for module-scoped fixtures of the test files."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ActionsServer=ActionsServer, FakeChatEndpoint=FakeChatEndpoint,
+                           write_files=write_files)

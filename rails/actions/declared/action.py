@@ -24,11 +24,10 @@ from typing import Any, Mapping, Optional
 
 from rails.actions.declared import structured
 from rails.actions.declared.declaration import LLMActionDeclaration, parse_declaration
-from rails.actions.declared.errors import ActionInputError, ActionOutputError
+from rails.actions.declared.errors import ActionInputError, ActionOutputError, LLMTimeoutError
 from rails.actions.declared.models import configured_models, resolve_model
 from rails.actions.decorator import ActionResult
 from rails.actions.declared.template import MAX_PROMPT_CHARS
-from rails.errors import LLMCallError
 
 TASK_PREFIX = "llm_action:"
 _VARIABLE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
@@ -146,8 +145,8 @@ class LLMAction:
                 llm_call(llm, prompt, task=task, temperature=declaration.temperature,
                          max_tokens=declaration.max_tokens), declaration.timeout)
         except asyncio.TimeoutError:
-            raise LLMCallError(f"action '{self.name}': the model did not answer within "
-                               f"{declaration.timeout:g}s (the action's timeout)") from None
+            raise LLMTimeoutError(f"action '{self.name}': the model did not answer within "
+                                  f"{declaration.timeout:g}s (the action's timeout)") from None
 
     def _reject_unset_variables(self, values: dict, context: Mapping) -> None:
         """`execute a(text=$doc)` with no `$doc` in the context reaches an action as the

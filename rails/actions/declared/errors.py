@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from rails.errors import ActionError, RailsError
+from rails.errors import ActionError, LLMCallError, RailsError
 
 
 class DeclarationError(RailsError):
@@ -43,3 +43,20 @@ class ActionOutputError(ActionError):
 
 class UnknownModelError(ActionError):
     """A declared action names a model that is not configured."""
+
+
+class DuplicateActionError(ActionError):
+    """An organisation already has an action of that name."""
+
+
+class WorkflowError(ActionError):
+    """A workflow step that cannot run: names the step (index and type) and the property."""
+
+    def __init__(self, message: str, *, step: Optional[int] = None,
+                 field: Optional[str] = None, action_name: Optional[str] = None):
+        self.step, self.field = step, field
+        super().__init__(message, action_name=action_name)
+
+
+class LLMTimeoutError(LLMCallError):
+    """The model did not answer within the action's `timeout`."""
