@@ -114,3 +114,55 @@ class LLMTimeoutError(DeadlineExceededError, LLMCallError):
 
 # Name used by NeMo Guardrails; kept so `except LLMCallException` ports unchanged.
 LLMCallException = LLMCallError
+
+
+class InteractionError(RailsError):
+    """A click or an answer that cannot be accepted (interactive actions). `status` is the HTTP
+    status the server answers with, `code` a stable machine-readable reason."""
+
+    status = 400
+    code = "invalid_interaction"
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 param: str | None = None):
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.param = param
+        super().__init__(message)
+
+
+class ButtonNotFoundError(InteractionError):
+    """No live record of that button id (never existed, or belongs to another thread)."""
+
+    status, code = 404, "button_not_found"
+
+
+class ButtonUnavailableError(InteractionError):
+    """The button exists but was removed or already used: nothing runs."""
+
+    status, code = 409, "button_unavailable"
+
+
+class InteractionNotFoundError(InteractionError):
+    status, code = 404, "interaction_not_found"
+
+
+class InteractionClosedError(InteractionError):
+    """The question was already answered, cancelled or withdrawn: nothing runs."""
+
+    status, code = 409, "interaction_closed"
+
+
+class InteractionExpiredError(InteractionError):
+    status, code = 410, "interaction_expired"
+
+
+class AnswerTooLargeError(InteractionError):
+    status, code = 413, "answer_too_large"
+
+
+class StepOutcomeUnknownError(ActionError):
+    """A named step started before a crash and never recorded its result: running it again
+    could repeat a side effect, so the action stops here (at most once)."""
