@@ -12,7 +12,7 @@ from rails.runtime import Runtime
 from rails.runtime.runtime import DEFAULT_FALLBACK
 
 # Our own actions that flows rely on (create_event, ...).
-CORE_ACTION_MODULES = ("rails.library.core_actions",)
+CORE_ACTION_MODULES = ("rails.library.core_actions", "rails.interaction.colang_actions")
 
 
 @dataclass

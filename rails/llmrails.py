@@ -55,6 +55,9 @@ class LLMRails(NemoRailsAPI):
         self._ready: asyncio.Future | None = None
         self._prepared = False
         self._parts = assemble(config, llm)
+        from rails.interaction.session import Interactions
+
+        self._interactions = Interactions(self)  # buttons, questions, UI events
         for module in self._parts.config_modules:  # config.py: init(app) sees a ready app
             if callable(getattr(module, "init", None)):
                 module.init(self)
@@ -83,16 +86,27 @@ class LLMRails(NemoRailsAPI):
     async def generate_async(self, prompt: Optional[str] = None,
                              messages: Optional[list[dict]] = None,
                              options: Union[dict, GenerationOptions, None] = None,
-                             state: Optional[dict] = None) -> Any:
+                             state: Optional[dict] = None, *, thread_id: Optional[str] = None,
+                             on_ui_event: Optional[Callable] = None) -> Any:
         """One turn. Returns the assistant message (a dict), the text when `prompt` was given,
-        or a GenerationResponse when `options` or `state` were given."""
-        return await self._generate(prompt, messages, options, state, None)
+        or a GenerationResponse when `options` or `state` were given.
+
+        The message carries `buttons`, a pending `interaction` (a question an action asks)
+        and `ui_events` when the turn produced them. `on_ui_event(event)` (sync or async) sees
+        each UI event as it is emitted; `thread_id` files buttons and questions under that
+        conversation (docs/interactive-actions.md)."""
+        return await self._generate(prompt, messages, options, state, None, thread_id,
+                                    on_ui_event)
 
     async def _generate_observed(self, observer: Any, prompt=None, messages=None,
-                                 options=None) -> Any:
-        return await self._generate(prompt, messages, options, None, observer)
+                                 options=None, thread_id=None, on_ui_event=None) -> Any:
+        return await self._generate(prompt, messages, options, None, observer, thread_id,
+                                    on_ui_event)
 
-    async def _generate(self, prompt, messages, options, state, observer) -> Any:
+    async def _generate(self, prompt, messages, options, state, observer, thread_id=None,
+                        on_ui_event=None) -> Any:
+        from rails.interaction.context import ActionSuspended, current_turn
+
         if (prompt is None) == (messages is None):
             raise ValueError("pass exactly one of `prompt` or `messages`")
         structured = options is not None or state is not None
@@ -106,6 +120,7 @@ class LLMRails(NemoRailsAPI):
         messages = validate_messages([{"role": "user", "content": prompt}]
                                      if prompt is not None else list(messages))
         raw_llm_request.set(prompt if prompt is not None else list(messages))  # passthrough
+        history = list(messages)
         if options is not None:
             messages = [{"role": "context",
                          "content": {"generation_options": options.model_dump()}}] + messages
@@ -124,27 +139,47 @@ class LLMRails(NemoRailsAPI):
             key = history_key(messages)
             events, dialog_state = self._events_from_cache(messages, key)
 
+        interactions = self._interactions
+        turn = interactions.scope(history, thread_id=thread_id, on_ui_event=on_ui_event)
+        await interactions.begin(turn, history)
+        turn_start = len(events)
         turn_log = (TurnLog(on_event=observer.on_event, action_scope=observer.action_scope)
                     if observer is not None else TurnLog())
         call_log = LLMCallLog()
         token = current_call_log.set(call_log)
         audit = ActionAudit()
         audit_token = current_audit.set(audit)
+        turn_token = current_turn.set(turn)
         runtime = self._parts.runtime
         previous_propagate = runtime.propagate_errors
+        suspended = None
         try:
             if options is not None and options.raise_errors:
                 runtime.propagate_errors = True
             new_events, dialog_state = await runtime.run(events, dialog_state, turn_log)
+        except ActionSuspended as error:  # an action asked the user: the turn ends here
+            suspended = error
+            new_events = events[turn_start:]
+            dialog_state = dialog_state or runtime.replay(events)
         finally:
             runtime.propagate_errors = previous_propagate
             current_call_log.reset(token)
             current_audit.reset(audit_token)
         self._last_audit = audit
+            current_turn.reset(turn_token)
 
-        new_message = response_from_events(new_events)
         all_events = events  # extended in place by the runtime
-        if state is None:
+        if suspended is not None:
+            new_message = await interactions.suspended(
+                turn, suspended, resume={"kind": "execute", "events": all_events},
+                texts=[e["script"] for e in new_events if e["type"] == "StartUtteranceBotAction"],
+                history=history)
+        else:
+            new_message = await interactions.finish(turn, response_from_events(new_events),
+                                                    new_events, history=history)
+        if suspended is not None:
+            pass  # the turn resumes from the question's record, not from this cache
+        elif state is None:
             self._remember(key + history_key([new_message]), all_events, dialog_state)
         else:
             self._remember_state(all_events, dialog_state)
@@ -160,10 +195,69 @@ class LLMRails(NemoRailsAPI):
 
     def generate(self, prompt: Optional[str] = None, messages: Optional[list[dict]] = None,
                  options: Union[dict, GenerationOptions, None] = None,
-                 state: Optional[dict] = None) -> Any:
+                 state: Optional[dict] = None, *, thread_id: Optional[str] = None,
+                 on_ui_event: Optional[Callable] = None) -> Any:
         """The synchronous form of `generate_async`; also works inside a running event loop."""
-        return self._loop_thread.run(self.generate_async(prompt=prompt, messages=messages,
-                                                         options=options, state=state))
+        return self._loop_thread.run(self.generate_async(
+            prompt=prompt, messages=messages, options=options, state=state,
+            thread_id=thread_id, on_ui_event=on_ui_event))
+
+    # -- interactive actions: clicks and answers ---------------------------------------------
+
+    async def click_async(self, button_id: str, *, messages: Optional[list[dict]] = None,
+                          thread_id: Optional[str] = None,
+                          on_ui_event: Optional[Callable] = None,
+                          idempotency_key: Optional[str] = None) -> dict:
+        """Clicks a button of an earlier bot message; returns the bot message that follows
+        (like `generate_async`). `messages`: the conversation up to the button's message
+        (default: as it was then). A used or removed button raises ButtonUnavailableError,
+        an unknown one ButtonNotFoundError; nothing runs then."""
+        await self._ensure_ready()
+        return await self._interactions.click(button_id, thread_id=thread_id,
+                                              messages=messages, on_ui_event=on_ui_event,
+                                              idempotency_key=idempotency_key)
+
+    def click(self, button_id: str, **kwargs: Any) -> dict:
+        return self._loop_thread.run(self.click_async(button_id, **kwargs))
+
+    async def answer_async(self, interaction_id: str, value: Any = None, *,
+                           cancel: bool = False, thread_id: Optional[str] = None,
+                           on_ui_event: Optional[Callable] = None,
+                           idempotency_key: Optional[str] = None) -> dict:
+        """Answers the question an action asked (a string for `input`, a bool for
+        `confirmation`; `cancel=True` resumes it with `CANCELLED`). The action resumes, in
+        this process or any other sharing the store; returns the bot message that follows."""
+        await self._ensure_ready()
+        return await self._interactions.answer(interaction_id, value, cancel=cancel,
+                                               thread_id=thread_id, on_ui_event=on_ui_event,
+                                               idempotency_key=idempotency_key)
+
+    def answer(self, interaction_id: str, value: Any = None, **kwargs: Any) -> dict:
+        return self._loop_thread.run(self.answer_async(interaction_id, value, **kwargs))
+
+    async def expire_interactions_async(self) -> list[dict]:
+        """Resumes, with `TIMED_OUT`, the actions whose questions passed their timeout;
+        returns the bot messages that follow, one per question. (The server does this on its
+        own every second.)"""
+        await self._ensure_ready()
+        resumed: list[dict] = []
+
+        async def collect(question: dict, message: dict) -> None:
+            resumed.append(message)
+
+        await self._interactions.expire_due(on_resumed=collect)
+        return resumed
+
+    def expire_interactions(self) -> list[dict]:
+        return self._loop_thread.run(self.expire_interactions_async())
+
+    def register_callback(self, name: str, callback: Callable) -> "LLMRails":
+        """Runs `callback(button, ...)` when a button named `name` is clicked (the same as
+        `@action_callback(name)` in actions.py)."""
+        from rails.interaction.callbacks import action_callback
+
+        self._parts.dispatcher.register_action(action_callback(name)(callback))
+        return self
 
     async def generate_events_async(self, events: list[dict]) -> list[dict]:
         """The event-based interface: the whole history in, the new events out."""
@@ -187,12 +281,19 @@ class LLMRails(NemoRailsAPI):
 
     def stream_async(self, prompt: Optional[str] = None,
                      messages: Optional[list[dict]] = None,
-                     options: Union[dict, GenerationOptions, None] = None) -> AsyncIterator[str]:
+                     options: Union[dict, GenerationOptions, None] = None, *,
+                     ui_events: bool = False,
+                     thread_id: Optional[str] = None) -> AsyncIterator[str]:
         """The bot's answer as it is produced: LLM tokens as they arrive when no output rail
-        has to approve the text first, otherwise each approved message as one chunk."""
+        has to approve the text first, otherwise each approved message as one chunk.
+
+        With `ui_events=True` the UI events of the turn come in between, as `UIEvent` dicts
+        (`{"type", "data"}`), and the turn's buttons and pending question come last as
+        events of type `buttons` and `interaction`."""
         from rails.streaming import stream_turn
 
-        return stream_turn(self, prompt=prompt, messages=messages, options=options)
+        return stream_turn(self, prompt=prompt, messages=messages, options=options,
+                           ui_events=ui_events, thread_id=thread_id)
 
     async def check_async(self, messages: list[dict],
                           rail_types: Optional[list] = None) -> "RailsResult":

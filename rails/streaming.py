@@ -60,8 +60,8 @@ class _TurnStream:
             streaming_handler.reset(token)
 
 
-async def stream_turn(rails: Any, *, prompt=None, messages=None,
-                      options=None) -> AsyncIterator[str]:
+async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None,
+                      ui_events: bool = False, thread_id=None) -> AsyncIterator[Any]:
     config = rails.config
     output_rails = bool(config.rails.output.flows)
     if options is not None:
@@ -73,8 +73,20 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None,
     stream = _TurnStream(tokens_allowed=not output_rails and not single_call,
                          general_mode=not config.user_messages)
 
+    on_ui_event = None
+    if not ui_events:
+        from rails.interaction.session import streams_ui_events
+
+        ui_events = streams_ui_events()  # the server asks for them this way
+    if ui_events:
+        from rails.interaction.ui_events import UIEvent
+
+        def on_ui_event(event: dict) -> None:
+            stream.queue.put_nowait(UIEvent(event))
+
     task = asyncio.ensure_future(
-        rails._generate_observed(stream, prompt=prompt, messages=messages, options=options))
+        rails._generate_observed(stream, prompt=prompt, messages=messages, options=options,
+                                 thread_id=thread_id, on_ui_event=on_ui_event))
     task.add_done_callback(lambda _: stream.queue.put_nowait(_END))
     try:
         while True:
@@ -82,7 +94,26 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None,
             if chunk is _END:
                 break
             yield chunk
-        task.result()  # re-raise a failure of the turn
+        result = task.result()  # re-raise a failure of the turn
+        if ui_events:
+            for event in _closing_events(result):
+                yield event
     finally:
         if not task.done():
             task.cancel()
+
+
+def _closing_events(result: Any) -> list:
+    """The turn's buttons and pending question, as the last UI events of a stream."""
+    from rails.interaction.ui_events import UIEvent
+
+    message = result
+    if not isinstance(message, dict):
+        response = getattr(result, "response", None)
+        message = response[0] if isinstance(response, list) and response else {}
+    events = []
+    if message.get("buttons"):
+        events.append(UIEvent(type="buttons", data=message["buttons"]))
+    if message.get("interaction"):
+        events.append(UIEvent(type="interaction", data=message["interaction"]))
+    return events

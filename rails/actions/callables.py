@@ -5,7 +5,7 @@ registry, so executing an action costs no `inspect` work."""
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 FUNCTION = "function"     # functions, bound methods, other plain callables: fn(**kwargs)
@@ -29,12 +29,14 @@ class CallSpec:
     var_keyword: bool           # the callable takes **kwargs
     is_async: bool              # calling it returns a coroutine for sure
     signature: Any = None       # inspect.Signature, when there is one
+    method: str = "run"         # CLASS / INSTANCE: the method called (`action`: Open WebUI)
 
 
 def describe(target: Any) -> CallSpec:
     """Classify `target` and read its signature once."""
     if inspect.isclass(target):
-        return _from_signature(CLASS, getattr(target, "run", None))
+        method = _method_name(target)
+        return replace(_from_signature(CLASS, getattr(target, method, None)), method=method)
     if inspect.isfunction(target) or inspect.ismethod(target):
         return _from_signature(FUNCTION, target)
     if _is_chain(target):
@@ -43,13 +45,21 @@ def describe(target: Any) -> CallSpec:
                         tuple(k for k in keys if k.startswith(CONTEXT_PREFIX)), False, True)
     if callable(getattr(target, "ainvoke", None)):
         return CallSpec(RUNNABLE, frozenset(), (), (), (), True, True)
-    run = getattr(target, "run", None)
+    method = _method_name(target)
+    run = getattr(target, method, None)
     if callable(run):
-        return _from_signature(INSTANCE, run)
+        return replace(_from_signature(INSTANCE, run), method=method)
     if callable(target):
         return _from_signature(FUNCTION, target)
     raise TypeError(f"{target!r} is not callable: an action must be a function, a class with a "
                     "`run` method, an object with `run`, or a LangChain Runnable/Chain")
+
+
+def _method_name(target: Any) -> str:
+    """`run`, or `action` for an Open WebUI Action class that has no `run`."""
+    if getattr(target, "run", None) is None and callable(getattr(target, "action", None)):
+        return "action"
+    return "run"
 
 
 def _is_chain(target: Any) -> bool:
@@ -88,7 +98,7 @@ async def call(kind: str, target: Any, kwargs: dict, *, spec: CallSpec,
     if kind == FUNCTION:
         fn = target
     elif kind == INSTANCE:
-        fn = target.run
+        fn = getattr(target, spec.method)
     elif kind == RUNNABLE:
         return await target.ainvoke(kwargs)
     elif kind == CHAIN:

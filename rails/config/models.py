@@ -327,3 +327,22 @@ class LimitsConfig(StrictSection):
 
     action_threads: int = field(default=8, ge=0, le=1024)
     value_size: int = field(default=10_000_000, ge=1024)
+
+
+class InteractionConfig(StrictSection):
+    """dialog-rails extension: interactive actions (buttons, questions mid-action).
+
+    `question_timeout`: seconds a question waits for its answer (per call: `timeout`);
+    `max_answer_chars`: longest accepted text answer; `retention`: seconds the records of
+    buttons, questions and journals are kept; `declined_message`: the bot's answer when a
+    confirmation before an action is declined. `buttons`: bot message name -> buttons attached
+    whenever the bot says it; `toolbar`: actions offered under bot messages; `confirm`: action
+    name -> the confirmation question asked before it runs."""
+
+    question_timeout: float = field(default=300.0, gt=0)
+    max_answer_chars: int = field(default=10_000, gt=0)
+    retention: float = field(default=7 * 24 * 3600.0, gt=0)
+    declined_message: str = "Okay, I did not do it."
+    buttons: dict[str, list[Any]] = field(default_factory=dict)
+    toolbar: list[Any] = field(default_factory=list)
+    confirm: dict[str, str] = field(default_factory=dict)

@@ -7,8 +7,9 @@ from rails.config.defaults import (DEFAULT_GENERAL_INSTRUCTIONS, DEFAULT_LOWEST_
                                    DEFAULT_PROMPTING_MODE, DEFAULT_SAMPLE_CONVERSATION,
                                    SUPPORTED_COLANG_VERSIONS)
 from rails.config.models import (ActionsServerConfig, CoreConfig, Document, ErrorsConfig,
-                                 Instruction, KnowledgeBaseConfig, LimitsConfig, Model, Rails,
-                                 TaskPrompt, TimeoutsConfig, TracingConfig)
+                                 InteractionConfig, Instruction, KnowledgeBaseConfig,
+                                 LimitsConfig, Model, Rails, TaskPrompt, TimeoutsConfig,
+                                 TracingConfig)
 from rails.config.problems import config_error
 from rails.config.schema import StrictSection, ValidationError, field
 from rails.config.tool_use import ToolUseConfig
@@ -68,6 +69,8 @@ class RailsConfig(StrictSection):
     - `timeouts: {action: 30, llm: 60, turn: 120, actions: {name: seconds}}`: deadlines.
     - `limits: {action_threads: 8, value_size: 10000000}`: threads for sync actions, the
       largest value an expression or a bot message may build.
+    - `interaction: {question_timeout: 300, buttons: {...}, toolbar: [...], confirm: {...}}`:
+      interactive actions (docs/interactive-actions.md).
     """
 
     models: list[Model] = field(default_factory=list)
@@ -110,6 +113,7 @@ class RailsConfig(StrictSection):
     tool_use: ToolUseConfig = field(default_factory=ToolUseConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    interaction: InteractionConfig = field(default_factory=InteractionConfig)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -155,7 +159,8 @@ class RailsConfig(StrictSection):
                 "": cls.model_fields, "errors": ErrorsConfig.model_fields,
                 "actions_server": ActionsServerConfig.model_fields,
                 "timeouts": TimeoutsConfig.model_fields,
-                "limits": LimitsConfig.model_fields}) from exc
+                "limits": LimitsConfig.model_fields,
+                "interaction": InteractionConfig.model_fields}) from exc
         if partial:
             warn_unknown_keys(config, file)
         else:

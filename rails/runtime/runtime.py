@@ -42,6 +42,9 @@ class Runtime:
         self.fallback_message = fallback_message
         self.propagate_errors = propagate_errors
         self.max_events_per_turn = max_events_per_turn
+        # Called instead of `dispatcher.execute(...)` (same keywords, plus the start event
+        # first) when set; LLMRails sets it to run actions in an interaction scope.
+        self.action_runner: Any = None
         self.index = FlowIndex()
         forced_subflows = set(subflow_ids)
         for flow in flows:
@@ -230,6 +233,11 @@ class Runtime:
             execution = _created(params, state.action_context)
         elif name in PARALLEL_RAIL_ACTIONS and not self.dispatcher.has(name):
             execution = run_rails_in_parallel(self, name, params, events, state, turn_log)
+        elif self.action_runner is not None:  # interactive actions (rails.interaction)
+            execution = self.action_runner(
+                start, name, params, context=dict(state.action_context), events=events,
+                injected={**self.injected, "state": state}, remote=self.remote,
+                caller="flow")
         else:
             execution = self.dispatcher.execute(
                 name, params, context=dict(state.action_context), events=events,
