@@ -1,7 +1,8 @@
 """The ASGI application (Starlette): OpenAI-compatible chat completions over rails configs.
 
 Routes: `POST /v1/chat/completions`, `POST /v1/checks`, `GET /v1/models`, `GET /v1/models/{id}`,
-`GET /v1/rails/configs`, `GET /health`. Every error is JSON in OpenAI's error shape."""
+`GET /v1/rails/configs`, `GET /health`, and the thread routes of interactive actions
+(`interaction_routes.py`). Every error is JSON in OpenAI's error shape."""
 from __future__ import annotations
 
 import contextlib
@@ -34,6 +35,9 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     from starlette.routing import Route
 
     completions = ChatCompletions(registry, threads)
+    from rails.server.interaction_routes import InteractionRoutes
+
+    interactions = InteractionRoutes(registry, threads, completions, max_body_bytes)
 
     async def chat_completions(request: Request):
         body = parse_chat_request(await _json_body(request, max_body_bytes))
@@ -95,9 +99,11 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         if threads is not None:
             log.info("threads are kept in %s", threads.describe())
         log.info("serving configs from %s: %s", registry.root, ", ".join(registry.available()))
+        interactions.start()
         try:
             yield
         finally:
+            await interactions.stop()
             await registry.aclose()
             if threads is not None:
                 await threads.close()
@@ -109,6 +115,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/rails/configs", list_configs, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
+        *interactions.routes(),  # buttons, questions, threads (rails/server/interaction_routes)
     ]
     application = guarded(Starlette)(routes=routes, lifespan=lifespan, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: unexpected_error})

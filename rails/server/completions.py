@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import time
 from typing import Any, AsyncIterator, Optional
 
@@ -22,6 +23,8 @@ class ChatCompletions:
         self.registry = registry
         self.threads = threads
         self._locks = ThreadLocks()
+        # Set by the interaction routes: where buttons and questions are kept.
+        self.interaction_store: Any = None
 
     async def prepare(self, request: ChatRequest) -> tuple[Any, str]:
         """The loaded rails and the model name to answer with; raises ApiError first, before
@@ -43,15 +46,20 @@ class ChatCompletions:
                 options = options.model_copy(deep=True)
                 options.log.activated_rails = True
             started = time.perf_counter()
-            with _engine_errors():
+            thread_id = request.thread_id or ("auto-" + secrets.token_hex(16))
+            with _engine_errors(), self._interaction_scope(request, thread_id, model):
                 result = await rails.generate_async(messages=messages, options=options,
                                                     state=request.state)
             log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
             bot_message = result.response[0]
             message, finish_reason = _visible_message(bot_message)
+            if request.thread_id is None and _is_interactive(message) and self.threads:
+                # Buttons and questions are answered through a thread: the turn starts one.
+                request.thread_id = thread_id
             if request.thread_id is not None:
                 # The thread keeps what the client saw, so it stays a valid conversation.
                 await self._save(request, [message])
+                await self._remember_config(request.thread_id, model)
         return _completion(request, model, result, bot_message, message, finish_reason)
 
     async def stream(self, request: ChatRequest, rails: Any, model: str) -> AsyncIterator[str]:
@@ -65,20 +73,47 @@ class ChatCompletions:
             async with self._thread_scope(request) as history:
                 yield event({"role": "assistant", "content": ""})
                 pieces: list[str] = []
-                with _engine_errors():
+                closing: dict = {}
+                with _engine_errors(), self._interaction_scope(
+                        request, request.thread_id, model, stream=True):
                     async for piece in rails.stream_async(messages=history + request.messages,
                                                           options=request.options):
+                        if isinstance(piece, dict):  # a UI event (rails.interaction)
+                            if piece.get("type") in ("buttons", "interaction"):
+                                closing[piece["type"]] = piece.get("data")
+                            yield _ui_sse(chunk_body(completion_id, model, created, {}), piece)
+                            continue
                         pieces.append(piece)
                         yield event({"content": piece})
                 if request.thread_id is not None:
                     await self._save(request, [{"role": "assistant",
-                                                "content": "".join(pieces)}])
+                                                "content": "".join(pieces), **closing}])
+                    await self._remember_config(request.thread_id, model)
         except ApiError as error:
             # The headers are sent already: the error travels as an event, as OpenAI does.
             yield _sse(error.body())
             return
         yield event({}, "stop")
         yield "data: [DONE]\n\n"
+
+    def _interaction_scope(self, request: ChatRequest, thread_id: Optional[str], model: str,
+                           stream: bool = False):
+        """Buttons and questions of the turn go to the server's interaction store, filed
+        under the thread (streams only carry UI events when the request has a thread)."""
+        if self.interaction_store is None:
+            return contextlib.nullcontext()
+        from rails.interaction.session import request_scope
+
+        return request_scope(self.interaction_store, thread_id, request.user,
+                             model.split("+"), stream_ui_events=stream,
+                             new_thread=request.thread_id is None)
+
+    async def _remember_config(self, thread_id: str, model: str) -> None:
+        """Which config answers the thread's clicks and answers (and `GET /v1/threads/..`)."""
+        if self.interaction_store is not None:
+            with self._store_errors():
+                await self.interaction_store.put(f"thread_meta:{thread_id}",
+                                                 {"config_ids": model.split("+")})
 
     @contextlib.asynccontextmanager
     async def _thread_scope(self, request: ChatRequest):
@@ -169,3 +204,14 @@ def _engine_errors():
 
 def _sse(data: dict) -> str:
     return f"data: {json.dumps(data)}\n\n"
+
+
+def _ui_sse(chunk: dict, event: dict) -> str:
+    """A UI event as a named SSE event. Its data is also an empty chunk (no choice delta), so
+    OpenAI clients that do not look at event names see nothing new."""
+    return (f"event: rails.ui\ndata: "
+            f"{json.dumps({**chunk, 'type': event.get('type'), 'data': event.get('data')}, default=str)}\n\n")
+
+
+def _is_interactive(message: dict) -> bool:
+    return bool(message.get("buttons") or message.get("interaction"))

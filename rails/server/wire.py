@@ -33,6 +33,7 @@ class ChatRequest:
     log_requested: bool = False            # the client asked for some part of the rails log
     state: Optional[dict] = None
     extra_llm_params: dict = field(default_factory=dict)
+    user: Optional[dict] = None            # OpenAI's `user` -> `__user__` of Action Functions
 
 
 def parse_chat_request(body: Any) -> ChatRequest:
@@ -48,6 +49,11 @@ def parse_chat_request(body: Any) -> ChatRequest:
     request = ChatRequest(messages=messages, config_ids=_config_ids(body),
                           model=_optional_str(body, "model"), stream=_stream(body),
                           thread_id=_thread_id(body.get("thread_id")))
+    user = body.get("user")
+    if user is not None:
+        if not isinstance(user, str):
+            raise bad_request("`user` must be a string (an id of the end user)", param="user")
+        request.user = {"id": user}
     n = body.get("n")
     if n not in (None, 1):
         raise bad_request("only `n: 1` is supported: rails produce one answer per turn",
