@@ -50,11 +50,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         if args.message is not None:
+            session.can_answer = False
             return 0 if session.turn(args.message) else 1
         if sys.stdin.isatty():
             return _interactive(session)
         ok = True
-        for line in sys.stdin:
+        lines = iter(sys.stdin)
+        session.answer_source = lines  # questions read the next line, without a timeout
+        for line in lines:
             text = line.rstrip("\r\n")
             if text.strip():
                 ok = session.turn(text) and ok
@@ -98,15 +101,30 @@ class ChatSession:
         self.out, self.err = out or sys.stdout, err or sys.stderr
         self.history: list[dict] = []
         self._loop = asyncio.new_event_loop()
+        self.buttons: list[dict] = []     # the choices of the last bot message
+        self.answer_source: Any = None    # piped stdin: questions read from it
+        self.can_answer = True            # False with --message: nobody is there to answer
+        from rails.cli.chat_interaction import ui_event_printer
+
+        self._on_ui_event = ui_event_printer(self.err)
 
     def turn(self, text: str) -> bool:
-        """Answers `text`; False when the turn failed (the error is printed)."""
+        """Answers `text` (or clicks the button it names); False when the turn failed (the
+        error is printed)."""
+        from rails.cli.chat_interaction import chosen_button
+
+        button = chosen_button(text, self.buttons) if self.buttons else None
+        if button is not None:
+            return self._run(self._click(button), self.history)
+        messages = self.history + [{"role": "user", "content": text}]
+        return self._run(self._stream(messages) if self.streaming
+                         else self._generate(messages), messages)
+
+    def _run(self, coroutine: Any, messages: list[dict]) -> bool:
         from rails.errors import RailsError
 
-        messages = self.history + [{"role": "user", "content": text}]
         started = time.perf_counter()
-        task = self._loop.create_task(self._stream(messages) if self.streaming
-                                      else self._generate(messages))
+        task = self._loop.create_task(coroutine)
         try:
             answer = self._loop.run_until_complete(task)
         except KeyboardInterrupt:
@@ -120,37 +138,98 @@ class ChatSession:
             return False
         if answer.get("role") == "assistant":
             self.history = messages + [answer]
+            self.buttons = list(answer.get("buttons") or [])
+            if self.buttons:
+                from rails.cli.chat_interaction import print_buttons
+
+                print_buttons(self.buttons, self.out)
+            if answer.get("interaction"):
+                return self._ask(answer["interaction"])
         if self.verbose:
             print(f"-- turn took {(time.perf_counter() - started) * 1000:.1f} ms",
                   file=self.err)
         return True
 
+    def _ask(self, question: dict) -> bool:
+        """Asks the action's question inline and sends the answer (or the timeout)."""
+        from rails.cli.chat_interaction import describe_question, parse_answer, read_line
+
+        describe_question(question, self.out)
+        if not self.can_answer:
+            print("(an action waits for this answer; run `dialog-rails chat` without "
+                  "--message to answer it)", file=self.err)
+            return True
+        deadline = time.monotonic() + float(question.get("timeout_s") or 0)
+        while True:
+            line = read_line("? ", max(deadline - time.monotonic(), 0), self.answer_source)
+            if line is None:
+                if time.monotonic() < deadline:  # input ended: nobody will answer
+                    return self._run(self._answer(question, None), self.history)
+                print("(no answer in time)", file=self.err)
+                return self._run(self._expire(question, deadline), self.history)
+            understood, value = parse_answer(question, line)
+            if understood:
+                return self._run(self._answer(question, value), self.history)
+            print("please answer y or n", file=self.err)
+
+    async def _click(self, button: dict) -> dict:
+        answer = await self.rails.click_async(button["id"], messages=self.history,
+                                              on_ui_event=self._on_ui_event)
+        self._print_answer(answer)
+        return answer
+
+    async def _answer(self, question: dict, value: Any) -> dict:
+        answer = await self.rails.answer_async(question["id"], value, cancel=value is None,
+                                               on_ui_event=self._on_ui_event)
+        self._print_answer(answer)
+        return answer
+
+    async def _expire(self, question: dict, deadline: float) -> dict:
+        import asyncio as _asyncio
+
+        # The store's clock decides; wait out any difference from ours.
+        while time.time() < float(question.get("expires_at") or 0):
+            await _asyncio.sleep(0.05)
+        for answer in await self.rails.expire_interactions_async():
+            self._print_answer(answer)
+            return answer
+        return {"role": "assistant", "content": ""}
+
     async def _generate(self, messages: list[dict]) -> dict:
         if not self.verbose:
-            answer = await self.rails.generate_async(messages=messages)
+            answer = await self.rails.generate_async(messages=messages,
+                                                     on_ui_event=self._on_ui_event)
         else:
             response = await self.rails.generate_async(messages=messages, options={
-                "log": {"activated_rails": True, "llm_calls": True, "internal_events": True}})
+                "log": {"activated_rails": True, "llm_calls": True, "internal_events": True}},
+                on_ui_event=self._on_ui_event)
             answer = response.response[0]
             self.err.write(render_report(response.log, self.show_prompts))
         self._print_answer(answer)
         return answer
 
     async def _stream(self, messages: list[dict]) -> dict:
-        pieces = []
-        async for piece in self.rails.stream_async(messages=messages):
+        pieces, closing = [], {}
+        async for piece in self.rails.stream_async(messages=messages, ui_events=True):
+            if isinstance(piece, dict):  # a UI event; buttons and a question come last
+                if piece["type"] in ("buttons", "interaction"):
+                    closing[piece["type"]] = piece["data"]
+                else:
+                    self._on_ui_event(piece)
+                continue
             pieces.append(piece)
             self.out.write(piece)
             self.out.flush()
         self.out.write("\n")
         self.out.flush()
-        return {"role": "assistant", "content": "".join(pieces)}
+        return {"role": "assistant", "content": "".join(pieces), **closing}
 
     def _print_answer(self, answer: dict) -> None:
         content = answer.get("content")
         if answer.get("role") == "exception" and isinstance(content, dict):
             content = f"[{content.get('type', 'exception')}] {content.get('message', '')}"
-        print(content, file=self.out, flush=True)
+        if content or not (answer.get("buttons") or answer.get("interaction")):
+            print(content, file=self.out, flush=True)
 
     def close(self) -> None:
         """Closes the rails' pooled connections, then the loop they were bound to."""
