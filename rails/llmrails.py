@@ -165,8 +165,8 @@ class LLMRails(NemoRailsAPI):
             runtime.propagate_errors = previous_propagate
             current_call_log.reset(token)
             current_audit.reset(audit_token)
-        self._last_audit = audit
             current_turn.reset(turn_token)
+        self._last_audit = audit
 
         all_events = events  # extended in place by the runtime
         if suspended is not None:

@@ -278,7 +278,7 @@ def test_confirmation_before_marked_actions(write_config, tmp_path):
         "actions.py": f"""
             from rails.actions import action
 
-            @action(confirm="Wipe all your files?")
+            @action(confirm=True, confirm_message="Wipe all your files?")
             async def wipe_all():
                 open({str(marker)!r}, "a").write("w")
                 return "yes"
