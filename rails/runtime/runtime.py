@@ -237,7 +237,7 @@ class Runtime:
             execution = self.action_runner(
                 start, name, params, context=dict(state.action_context), events=events,
                 injected={**self.injected, "state": state}, remote=self.remote,
-                caller="flow")
+                caller="flow", deadline=deadline)
         else:
             execution = self.dispatcher.execute(
                 name, params, context=dict(state.action_context), events=events,
