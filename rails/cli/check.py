@@ -106,7 +106,8 @@ def _check_config(path: str, report: CheckReport) -> None:
         report.errors.append(str(exc))
     folders = [p for p in [path, *(config.imported_paths or {}).values()] if os.path.isdir(p)]
     actions = _actions(folders, report)
-    report.warnings += _unknown_actions(config)
+    declared = _declared_actions(config, report)
+    report.warnings += _unknown_actions(config, declared)
     rails = config.rails
     report.summary += [
         ("flows", _listing(flow.get("id") for flow in config.flows)),
@@ -119,6 +120,7 @@ def _check_config(path: str, report: CheckReport) -> None:
                             for m in config.models)),
         ("knowledge base", f"{len(config.docs or [])} document(s)"),
         ("actions", _listing(actions)),
+        ("declared actions", _listing(declared)),
     ]
 
 
@@ -169,7 +171,25 @@ def _actions(folders: list[str], report: CheckReport) -> list[str]:
     return names
 
 
-def _unknown_actions(config: Any) -> list[str]:
+def _declared_actions(config: Any, report: CheckReport) -> list[str]:
+    """Names of the config's `declared_actions`; a bad declaration, or one naming a model
+    the config does not have, is an error of the config."""
+    if not config.declared_actions:
+        return []
+    from rails.actions.declared.registration import actions_of_config, check_models
+
+    try:
+        actions = actions_of_config(config)
+        check_models(actions, config, {m.type: m for m in config.models
+                                       if m.type != "embeddings"})
+    except ConfigError as exc:
+        report.errors.append(str(exc))
+        return [entry["action_name"] for entry in config.declared_actions
+                if isinstance(entry, dict) and isinstance(entry.get("action_name"), str)]
+    return [action.name for action in actions]
+
+
+def _unknown_actions(config: Any, declared: Any = ()) -> list[str]:
     """A warning per action the config's flows execute that neither the engine nor the
     config's action files define. Not an error: config.py, code or an actions server may
     register it; but a typo or a missing @action shows up here before a user meets it."""
@@ -184,7 +204,8 @@ def _unknown_actions(config: Any) -> list[str]:
     for flow in config.flows or []:
         for element in flow.get("elements") or []:
             name = element.get("action_name") if element.get("_type") == "run_action" else None
-            if not name or name == "utter" or name in seen or dispatcher.has(name):
+            if not name or name == "utter" or name in seen or dispatcher.has(name) \
+                    or name in declared:
                 continue
             seen.add(name)
             mapping = element.get("_source_mapping") or {}
