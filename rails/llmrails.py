@@ -99,8 +99,9 @@ class LLMRails(NemoRailsAPI):
                                     on_ui_event)
 
     async def _generate_observed(self, observer: Any, prompt=None, messages=None,
-                                 options=None, thread_id=None, on_ui_event=None) -> Any:
-        return await self._generate(prompt, messages, options, None, observer, thread_id,
+                                 options=None, state=None, thread_id=None,
+                                 on_ui_event=None) -> Any:
+        return await self._generate(prompt, messages, options, state, observer, thread_id,
                                     on_ui_event)
 
     async def _generate(self, prompt, messages, options, state, observer, thread_id=None,
@@ -281,19 +282,28 @@ class LLMRails(NemoRailsAPI):
 
     def stream_async(self, prompt: Optional[str] = None,
                      messages: Optional[list[dict]] = None,
-                     options: Union[dict, GenerationOptions, None] = None, *,
+                     options: Union[dict, GenerationOptions, None] = None,
+                     state: Optional[dict] = None, include_metadata: bool = False,
+                     generator: Optional[AsyncIterator[Any]] = None,
+                     include_generation_metadata: Optional[bool] = None, *,
                      ui_events: bool = False,
-                     thread_id: Optional[str] = None) -> AsyncIterator[str]:
-        """The bot's answer as it is produced: LLM tokens as they arrive when no output rail
-        has to approve the text first, otherwise each approved message as one chunk.
+                     thread_id: Optional[str] = None) -> AsyncIterator[Any]:
+        """The bot's answer as it is produced. Without output rails, LLM tokens as they
+        arrive; with output rails and `rails.output.streaming.enabled`, tokens checked window
+        by window (a block ends the stream with NeMo's JSON error chunk); otherwise each
+        approved message as one chunk. `generator`: stream that text instead of a turn's,
+        through the same rails; `include_metadata`: `{"text", "generation_info"}` chunks.
 
         With `ui_events=True` the UI events of the turn come in between, as `UIEvent` dicts
         (`{"type", "data"}`), and the turn's buttons and pending question come last as
         events of type `buttons` and `interaction`."""
         from rails.streaming import stream_turn
 
+        if include_generation_metadata is not None:  # NeMo's older name
+            include_metadata = include_generation_metadata
         return stream_turn(self, prompt=prompt, messages=messages, options=options,
-                           ui_events=ui_events, thread_id=thread_id)
+                           state=state, include_metadata=include_metadata,
+                           generator=generator, ui_events=ui_events, thread_id=thread_id)
 
     async def check_async(self, messages: list[dict],
                           rail_types: Optional[list] = None) -> "RailsResult":

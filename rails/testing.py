@@ -13,7 +13,8 @@ It streams too (word by word), and when it runs out of responses it raises an er
 how many calls it served and shows the last prompt, so a test fails with the reason.
 `respond=lambda prompt: ...` answers each prompt by content instead (calls that run
 concurrently, e.g. parallel rails, arrive in no fixed order); `latency=0.1` waits that many
-seconds before each answer and `token_latency` between streamed words (benchmarks).
+seconds before each answer and `token_latency` per word (between streamed words, or all
+at once for a whole answer), for benchmarks.
 
 `TestChat` drives a conversation and checks the bot's answers:
 
@@ -92,7 +93,10 @@ class FakeLLM(LLM):
                      run_manager: Any = None, **kwargs: Any) -> str:
         if self.latency:
             await asyncio.sleep(self.latency)
-        return self._next(prompt, stop, kwargs)
+        answer = self._next(prompt, stop, kwargs)
+        if self.token_latency:  # the same generation time as when streamed
+            await asyncio.sleep(self.token_latency * len(_words(answer)))
+        return answer
 
     def _stream(self, prompt: str, stop: Optional[list[str]] = None, run_manager: Any = None,
                 **kwargs: Any) -> Iterator[GenerationChunk]:

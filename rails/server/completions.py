@@ -83,6 +83,13 @@ class ChatCompletions:
                                 closing[piece["type"]] = piece.get("data")
                             yield _ui_sse(chunk_body(completion_id, model, created, {}), piece)
                             continue
+                        error = getattr(piece, "error", None)
+                        if isinstance(error, dict):
+                            # An output rail stopped the streamed answer: the stream ends
+                            # with NeMo's error as an SSE error event (the openai client
+                            # raises it); the thread keeps no part of the blocked answer.
+                            yield _sse({"error": error})
+                            return
                         pieces.append(piece)
                         yield event({"content": piece})
                 if request.thread_id is not None:

@@ -1,0 +1,123 @@
+"""Output rails on streamed text (`rails.output.streaming`): the text is checked window by
+window while it streams, as NeMo Guardrails 0.15+ does.
+
+Tokens are gathered until `chunk_size` of them wait; the window checked is those tokens after
+the last `context_size` tokens of the previous window (so a sentence cut in two is seen
+whole). With `stream_first` the new tokens go out before their check, otherwise after it. When
+a rail blocks, the stream ends with NeMo's error chunk, a JSON string:
+`{"error": {"message": "Blocked by <rail> rails.", "type": "guardrails_violation",
+"param": "<rail>", "code": "content_blocked"}}`; a rail that fails ends it the same way with
+`"type": "internal_error", "code": "rail_execution_failure"` (fail closed). Rails only pass or
+block streamed text: a rewrite cannot reach tokens already sent, so it is not applied.
+
+A window is checked like `LLMRails.check` checks an answer: one output-rails-only turn over the
+conversation with the window as the assistant's message (parallel rails stay parallel)."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable, Optional
+
+log = logging.getLogger("rails")
+
+
+class StreamError(str):
+    """The error chunk that ends a stream (a JSON string, NeMo's format); `error` holds the
+    dict, so the server can send it as an SSE error event."""
+
+    error: dict
+
+    def __new__(cls, error: dict) -> "StreamError":
+        text = super().__new__(cls, json.dumps({"error": error}))
+        text.error = error
+        return text
+
+
+def blocked_error(rail: str) -> StreamError:
+    return StreamError({"message": f"Blocked by {rail} rails.", "type": "guardrails_violation",
+                        "param": rail, "code": "content_blocked"})
+
+
+def failed_error(rail: str, message: str) -> StreamError:
+    return StreamError({"message": f"Internal error in {rail} rail: {message}",
+                        "type": "internal_error", "param": rail,
+                        "code": "rail_execution_failure"})
+
+
+class Blocked(Exception):
+    def __init__(self, chunk: StreamError):
+        self.chunk = chunk
+
+
+class WindowChecker:
+    """Passes checked chunks to `emit`; raises Blocked with the error chunk when a window
+    does not pass (with `stream_first`, that window's chunks were emitted already)."""
+
+    def __init__(self, rails: Any, conversation: list[dict], chunk_size: int,
+                 context_size: int, stream_first: bool, emit: Callable[[Any], None]):
+        self.rails = rails
+        self.conversation = list(conversation)
+        self.chunk_size, self.context_size = chunk_size, context_size
+        self.stream_first = stream_first
+        self.emit = emit
+        self.pending: list[tuple[str, Any]] = []   # (text, chunk to emit) not yet checked
+        self.context: list[str] = []                # tail of the previous window
+
+    async def token(self, text: str, chunk: Any = None) -> None:
+        self.pending.append((text, text if chunk is None else chunk))
+        while len(self.pending) >= self.chunk_size:
+            await self._window(self.chunk_size)
+
+    async def end_of_message(self) -> None:
+        """Check what is left of a message; the next message starts without context."""
+        while self.pending:
+            await self._window(self.chunk_size)
+        self.context = []
+
+    async def _window(self, size: int) -> None:
+        new, self.pending = self.pending[:size], self.pending[size:]
+        texts = [text for text, _ in new]
+        window = "".join(self.context + texts)
+        if self.stream_first:
+            self._send(new)
+        error = await self._check(window)
+        if error is not None:
+            raise Blocked(error)
+        if not self.stream_first:
+            self._send(new)
+        if self.context_size:
+            self.context = (self.context + texts)[-self.context_size:]
+
+    def _send(self, new: list[tuple[str, Any]]) -> None:
+        for _, chunk in new:
+            self.emit(chunk)
+
+    async def _check(self, window: str) -> Optional[StreamError]:
+        messages = list(self.conversation)
+        if not any(message.get("role") == "user" for message in messages):
+            messages.append({"role": "user", "content": ""})
+        messages.append({"role": "assistant", "content": window})
+        try:
+            response = await self.rails.generate_async(
+                messages=messages, options={"rails": ["output"],
+                                            "log": {"activated_rails": True}})
+        except Exception as error:  # the rail could not run: the text does not pass
+            log.error("output rails failed on a streamed chunk: %r", error)
+            return failed_error(_output_rails_name(self.rails), f"{type(error).__name__}: "
+                                f"{error}")
+        rails_log = response.log
+        activated = [rail for rail in (rails_log.activated_rails if rails_log else [])
+                     if rail.type == "output"]
+        if rails_log is not None and rails_log.errors:
+            rail = activated[-1].name if activated else _output_rails_name(self.rails)
+            return failed_error(rail, rails_log.errors[0].message)
+        blocker = next((rail.name for rail in activated if rail.stop), None)
+        message = response.response[-1] if response.response else {}
+        if blocker is None and message.get("role") == "exception":
+            blocker = activated[-1].name if activated else _output_rails_name(self.rails)
+        return blocked_error(blocker) if blocker is not None else None
+
+
+def _output_rails_name(rails: Any) -> str:
+    flows = rails.config.rails.output.flows
+    return flows[0] if len(flows) == 1 else "output"
