@@ -6,6 +6,12 @@ class RailsError(Exception):
     """Base class of every error dialog-rails raises on purpose."""
 
 
+class TurnControl(BaseException):
+    """Raised through an action on purpose, to end the turn in a planned way (an action that
+    waits for the user's answer): never that action's failure, so the dispatcher lets it
+    through. A BaseException, so an action's own `except Exception` cannot swallow it."""
+
+
 class ColangSyntaxError(RailsError):
     """A `.co` text that cannot be parsed: says where, shows the line with a caret, and hints."""
 

@@ -23,7 +23,8 @@ from rails.actions.positional import bind_positional
 from rails.actions.threads import ActionThreads, RaisedBaseException
 from rails.deadline import Expired, bounded, cancelled_from_outside
 from rails.errors import (ActionError, ActionNotFoundError, ActionTimeoutError,
-                          DeadlineExceededError, LLMCallError, RemoteActionError)
+                          DeadlineExceededError, LLMCallError, RemoteActionError,
+                          TurnControl)
 from rails.policy.rules import POLICY_KEYS, PermissionDenied, check_policy_keys, decide
 
 log = logging.getLogger("rails.actions")
@@ -592,10 +593,12 @@ def _earliest(limit: Optional[float], setting: str,
 def _wrapped_base_exception(name: str, error: BaseException) -> BaseException:
     """What an action raised that is not an Exception, as that action's failure; nothing
     downstream (the sync API's loop thread, the server) ever sees a SystemExit. An outside
-    cancellation is not a failure of the action and propagates."""
+    cancellation and a planned end of the turn (TurnControl) are not failures of the action
+    and propagate."""
     import asyncio
 
-    if isinstance(error, asyncio.CancelledError) and cancelled_from_outside():
+    if isinstance(error, TurnControl) or (isinstance(error, asyncio.CancelledError)
+                                          and cancelled_from_outside()):
         raise error
     wrapped = ActionError(f"action '{name}' raised {type(error).__name__}"
                           + (f": {error}" if str(error) else "")

@@ -16,7 +16,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from rails.errors import ActionError, InteractionError, StepOutcomeUnknownError
+from rails.errors import (ActionError, InteractionError, StepOutcomeUnknownError,
+                          TurnControl)
 from rails.interaction import records
 from rails.interaction.questions import check_question, decode_resolution, new_question
 from rails.interaction.ui_events import check_event
@@ -35,7 +36,7 @@ class Settings:
     declined_message: str = "Okay, I did not do it."
 
 
-class ActionSuspended(BaseException):
+class ActionSuspended(TurnControl):
     """Raised through the action when it asks the user: the turn ends with `question`
     pending."""
 
