@@ -1,6 +1,7 @@
 """Shared fixtures. Area-specific fixtures live in each tests/<area>/conftest.py."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -8,6 +9,11 @@ from typing import Callable
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite's configs were written against the lexical index's scores; tests of the semantic
+# engines (tests/index/test_semantic*.py) choose their engine themselves. Child processes
+# (CLI, servers) inherit the choice.
+os.environ.setdefault("DIALOG_RAILS_EMBEDDING_ENGINE", "lexical")
 
 
 @pytest.fixture

@@ -84,8 +84,15 @@ def _open_session(path: Path, verbose: bool, show_prompts: bool,
         print(f"dialog-rails chat: {error}", file=sys.stderr)
         return None
     if verbose:
+        from rails.index.factory import describe_config_search
+
         print(f"loaded {path} in {(time.perf_counter() - started) * 1000:.0f} ms",
               file=sys.stderr)
+        try:
+            index = describe_config_search(rails.config)
+        except RailsError as error:
+            index = f"cannot be built: {error}"
+        print(f"search index: {index}", file=sys.stderr)
     return ChatSession(rails, verbose=verbose, show_prompts=show_prompts, streaming=streaming)
 
 

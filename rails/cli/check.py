@@ -119,9 +119,19 @@ def _check_config(path: str, report: CheckReport) -> None:
         ("models", _listing(f"{m.type}: {m.engine}" + (f"/{m.model}" if m.model else "")
                             for m in config.models)),
         ("knowledge base", f"{len(config.docs or [])} document(s)"),
+        ("search index", _search_index(config)),
         ("actions", _listing(actions)),
         ("declared actions", _listing(declared)),
     ]
+
+
+def _search_index(config: Any) -> str:
+    from rails.index.factory import describe_config_search
+
+    try:
+        return describe_config_search(config)
+    except ConfigError as exc:
+        return f"cannot be built: {exc}"
 
 
 def _file_by_file_errors(folder: str) -> list[str]:

@@ -88,9 +88,10 @@ class EmbeddingsCacheConfig(Section):
 
 
 class EmbeddingSearchProvider(Section):
-    """Which search index to use (`rails.index.create_search_provider`). `name: default` is the
-    offline lexical index, or the OpenAI-compatible embeddings endpoint when
-    `parameters.embedding_engine` is `openai`; other names are providers registered with
+    """Which search index to use (`rails.index.create_search_provider`). `name: default` picks
+    by `parameters.embedding_engine` (docs/semantic-search.md): the embedded model of
+    `dialog-rails[semantic]` (else the offline lexical index) when none is named, FastEmbed,
+    SentenceTransformers, `openai`, `lexical`; other names are providers registered with
     `register_embedding_search_provider`, built with `parameters` as keyword arguments."""
 
     checked_keys = True

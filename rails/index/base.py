@@ -21,6 +21,13 @@ class EmbeddingSearchProvider:
     `LLMRails.register_embedding_search_provider(name, cls)`; they are built with the
     `parameters` of their `embedding_search_provider` settings as keyword arguments."""
 
+    # Why this index serves instead of the configured one, when it does (set by the factory).
+    note = ""
+
+    def describe(self) -> str:
+        """One line naming the index and its model, for `check` and `chat --verbose`."""
+        return f"custom: {type(self).__name__}"
+
     async def add_item(self, item: IndexItem) -> None:
         await self.add_items([item])
 

@@ -33,7 +33,16 @@ class LexicalSearchProvider(EmbeddingSearchProvider):
     def items(self) -> list[IndexItem]:
         return list(self._items)
 
+    def describe(self) -> str:
+        from rails.index.semantic.engines import LEXICAL_NOTE
+
+        return LEXICAL_NOTE
+
     async def add_items(self, items: list[IndexItem]) -> None:
+        self.add_items_sync(items)
+
+    def add_items_sync(self, items: list[IndexItem]) -> None:
+        """`add_items` without the event loop (for indexes built in a worker thread)."""
         for item in items:
             self._items.append(item)
             self._item_features.append(features(item.text))

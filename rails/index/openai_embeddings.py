@@ -43,6 +43,9 @@ class OpenAIEmbeddingSearchProvider(EmbeddingSearchProvider):
         self._vectors: list[list[float]] = []
         self._query_cache: dict[str, list[float]] = {}
 
+    def describe(self) -> str:
+        return f"semantic: {self.embedding_model} from {self.base_url}/embeddings"
+
     async def add_items(self, items: list[IndexItem]) -> None:
         self._items.extend(items)
 

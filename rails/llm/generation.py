@@ -34,8 +34,6 @@ from rails.llm.types import Task
 
 log = logging.getLogger("rails.llm")
 
-# Similarity an example needs to decide the intent when there is no model to ask.
-OFFLINE_INTENT_THRESHOLD = 0.3
 _ELLIPSIS_ASSIGNMENT = re.compile(r"=\s+\.\.\.")
 
 
@@ -156,9 +154,8 @@ class LLMGenerationActions:
         text = event["text"]
         index = self.indexes.user_messages
         if settings.embeddings_only or llm is None:
+            # No threshold set: the best match decides, as in the reference.
             threshold = settings.embeddings_only_similarity_threshold
-            if threshold is None and llm is None:
-                threshold = OFFLINE_INTENT_THRESHOLD
             hits = await index.search(text, max_results=5) if index is not None else []
             good = [hit for hit in hits if threshold is None or _score(hit) >= threshold]
             if good:

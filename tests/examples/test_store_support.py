@@ -1,4 +1,6 @@
-"""The offline store-support example: no model at all, answers from examples and actions."""
+"""The offline store-support example: no model at all, answers from examples and actions.
+It runs as users get it with `dialog-rails[semantic]`: with the embedded model, for which its
+similarity threshold is calibrated."""
 from __future__ import annotations
 
 import pytest
@@ -7,11 +9,15 @@ from rails import LLMRails, RailsConfig
 
 
 @pytest.fixture(scope="module")
-def app(request):
+def app():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "config_examples" / "store_support"
-    return LLMRails(RailsConfig.from_path(str(root)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DIALOG_RAILS_EMBEDDING_ENGINE", "default")
+        rails = LLMRails(RailsConfig.from_path(str(root)))
+        ask(rails, "hello")  # builds the indexes while the setting holds
+    return rails
 
 
 def ask(app, *texts):

@@ -38,19 +38,29 @@ def fake_endpoint(requests: list):
     return httpx.MockTransport(handle)
 
 
-def test_default_settings_give_the_lexical_index():
+def test_lexical_engine_setting_gives_the_lexical_index(monkeypatch):
+    # The suite runs with DIALOG_RAILS_EMBEDDING_ENGINE=lexical (tests/conftest.py); configs
+    # that name no engine then get the lexical index, as they would without the semantic extra.
+    monkeypatch.setenv("DIALOG_RAILS_EMBEDDING_ENGINE", "lexical")
     assert isinstance(create_search_provider(ProviderSettings(), {}), LexicalSearchProvider)
     assert isinstance(create_search_provider({"name": "default"}), LexicalSearchProvider)
+    settings = {"parameters": {"embedding_engine": "lexical", "search_threshold": 0.4}}
+    monkeypatch.delenv("DIALOG_RAILS_EMBEDDING_ENGINE")
+    provider = create_search_provider(settings)
+    assert isinstance(provider, LexicalSearchProvider) and provider.search_threshold == 0.4
 
 
-def test_nemo_download_engines_map_to_ours_with_an_info_line(caplog):
+def test_nemo_engine_without_its_model_is_served_by_the_embedded_one(caplog, tmp_path):
+    from rails.index.semantic.provider import SemanticSearchProvider
+
     settings = ProviderSettings(parameters={"embedding_engine": "FastEmbed",
                                             "embedding_model": "all-MiniLM-L6-v2",
+                                            "specific_model_path": str(tmp_path / "none"),
                                             "search_threshold": 0.4})
     with caplog.at_level(logging.INFO, logger="rails.index"):
         provider = create_search_provider(settings, {})
-    assert isinstance(provider, LexicalSearchProvider) and provider.search_threshold == 0.4
-    assert "FastEmbed" in caplog.text and "nothing is downloaded" in caplog.text
+    assert isinstance(provider, SemanticSearchProvider) and provider.search_threshold == 0.4
+    assert "FastEmbed" in caplog.text and "serves instead" in caplog.text
 
 
 def test_registered_provider_is_built_with_the_parameters():

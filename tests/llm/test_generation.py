@@ -134,6 +134,21 @@ async def test_without_a_model_the_intent_comes_from_the_examples(config_factory
     actions, _ = await make_actions(store_config(config_factory))
     hit = await actions.generate_user_intent(events=[events.user("hello")], context={})
     assert only_event(hit, "UserIntent")["intent"] == "express greeting"
+    # No threshold set: the best match decides, as in the reference (no hidden cut-off).
+    far = await actions.generate_user_intent(events=[events.user("zebra xylophone")],
+                                             context={})
+    assert only_event(far, "UserIntent")["intent"] != "unknown message"
+
+
+async def test_without_a_model_a_threshold_leaves_far_messages_unknown(config_factory,
+                                                                       events):
+    config = store_config(config_factory, """
+rails:
+  dialog:
+    user_messages:
+      embeddings_only_similarity_threshold: 0.3
+""")
+    actions, _ = await make_actions(config)
     miss = await actions.generate_user_intent(events=[events.user("zebra xylophone")],
                                               context={})
     assert only_event(miss, "UserIntent")["intent"] == "unknown message"
