@@ -56,6 +56,11 @@ class FlowEvaluationError(RailsError):
     """An expression inside a flow failed at run time; names the flow, file and line."""
 
 
+class StateError(RailsError, ValueError):
+    """A conversation state that cannot be used: malformed, of another format version, not
+    signed by this server, altered, or made for another config."""
+
+
 class ActionError(RailsError):
     """An action failed or does not exist. `__cause__` holds the original exception, if any."""
 

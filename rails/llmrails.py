@@ -287,7 +287,8 @@ class LLMRails(NemoRailsAPI):
                      generator: Optional[AsyncIterator[Any]] = None,
                      include_generation_metadata: Optional[bool] = None, *,
                      ui_events: bool = False,
-                     thread_id: Optional[str] = None) -> AsyncIterator[Any]:
+                     thread_id: Optional[str] = None,
+                     on_result: Optional[Callable[[Any], None]] = None) -> AsyncIterator[Any]:
         """The bot's answer as it is produced. Without output rails, LLM tokens as they
         arrive; with output rails and `rails.output.streaming.enabled`, tokens checked window
         by window (a block ends the stream with NeMo's JSON error chunk); otherwise each
@@ -296,14 +297,17 @@ class LLMRails(NemoRailsAPI):
 
         With `ui_events=True` the UI events of the turn come in between, as `UIEvent` dicts
         (`{"type", "data"}`), and the turn's buttons and pending question come last as
-        events of type `buttons` and `interaction`."""
+        events of type `buttons` and `interaction`. `state` continues a conversation as in
+        `generate_async`; `on_result` is called with what `generate_async` would have
+        returned (e.g. the new `state`) once the turn ends."""
         from rails.streaming import stream_turn
 
         if include_generation_metadata is not None:  # NeMo's older name
             include_metadata = include_generation_metadata
         return stream_turn(self, prompt=prompt, messages=messages, options=options,
                            state=state, include_metadata=include_metadata,
-                           generator=generator, ui_events=ui_events, thread_id=thread_id)
+                           generator=generator, ui_events=ui_events, thread_id=thread_id,
+                           on_result=on_result)
 
     async def check_async(self, messages: list[dict],
                           rail_types: Optional[list] = None) -> "RailsResult":
@@ -432,7 +436,12 @@ class LLMRails(NemoRailsAPI):
             raise ValueError("`state` must be a dict like {'events': [...]}, as returned in "
                              "GenerationResponse.state")
         prior = list(state.get("events") or [])
-        return prior + events_for_messages(messages), self._cached_state(prior)
+        dialog_state = self._cached_state(prior)
+        if dialog_state is None and state.get("dialog") is not None:
+            # Made by another process (or before a restart): continue from it rather than
+            # folding the whole history again. None when the flows changed since.
+            dialog_state = self._parts.runtime.load_state(state["dialog"], prior)
+        return prior + events_for_messages(messages), dialog_state
 
     def _cached_state(self, events: list[dict]) -> DialogState | None:
         """The state after the longest prefix of `events` this instance produced (the caller
@@ -497,7 +506,10 @@ class LLMRails(NemoRailsAPI):
 
                 response.log.colang_history = get_colang_history(all_events)
         if with_state:
-            response.state = {"events": all_events}
+            # `dialog` lets another process (or this one after a restart) continue exactly
+            # from here without folding the whole history again.
+            response.state = {"events": all_events,
+                              "dialog": self._parts.runtime.dump_state(dialog_state)}
         return response
 
 

@@ -100,7 +100,8 @@ def _conversation(prompt: Optional[str], messages: Optional[list[dict]]) -> list
 async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, state=None,
                       include_metadata: bool = False,
                       generator: Optional[AsyncIterator[Any]] = None,
-                      ui_events: bool = False, thread_id=None) -> AsyncIterator[Any]:
+                      ui_events: bool = False, thread_id=None,
+                      on_result=None) -> AsyncIterator[Any]:
     from rails.stream_checks import Blocked, WindowChecker
 
     config = rails.config
@@ -203,6 +204,8 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
             if ui_events and generator is None:
                 for event in _closing_events(result):
                     yield event
+            if on_result is not None and generator is None:
+                on_result(result)
     finally:
         for task in (producer, consumer):
             if task is not None and not task.done():

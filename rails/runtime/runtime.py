@@ -17,6 +17,7 @@ from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
 from rails.runtime.parallel import PARALLEL_RAIL_ACTIONS, run_rails_in_parallel
 from rails.runtime.state import DialogState
+from rails.runtime.state_codec import dump_state, flows_digest, load_state
 from rails.runtime.turn_log import ActionRecord, TurnLog
 
 log = logging.getLogger("rails.runtime")
@@ -91,10 +92,9 @@ class Runtime:
         if events:
             turn_log.event(events[-1])
         new_events: list[dict] = []
-        recovered = False
         while True:
             try:
-                if deadline is not None and not recovered:
+                if deadline is not None:
                     self._check_deadline(deadline)
                 produced = await self._step(events, state, turn_log, deadline)
                 if (produced[-1]["type"] != "Listen"
@@ -103,30 +103,47 @@ class Runtime:
                         f"a single turn produced more than {self.max_events_per_turn} events; "
                         f"the flows probably loop (last events: "
                         f"{', '.join(e['type'] for e in (new_events + produced)[-6:])})")
-            except (FlowEvaluationError, RuntimeLimitError, DeadlineExceededError) as error:
-                if self.propagate_errors or recovered:
-                    raise  # asked to, or the fallback path itself failed
-                recovered = True
-                log.error("turn failed: %s", error)
-                turn_log.errors.append(error)
-                produced = self.internal_error_events(self.fallback_message)
                 events.extend(produced)
                 new_events.extend(produced)
                 for event in produced:
                     turn_log.event(event)
-                # The failed turn is cut out of the history, as the reference does for it.
-                state.become(self.replay(events))
-                continue
-            events.extend(produced)
-            new_events.extend(produced)
-            for event in produced:
-                turn_log.event(event)
-                if event["type"] == "hide_prev_turn":
-                    deadline = None  # the turn already ends through the error path
-            if produced[-1]["type"] == "Listen":
-                break
-        self._catch_up(state, events)
-        return new_events, state
+                    if event["type"] == "hide_prev_turn":
+                        deadline = None  # the turn already ends through the error path
+                if produced[-1]["type"] == "Listen":
+                    self._catch_up(state, events)
+                    return new_events, state
+            except (FlowEvaluationError, RuntimeLimitError, DeadlineExceededError) as error:
+                if self.propagate_errors:
+                    raise
+                self._recover(error, events, new_events, state, turn_log)
+                return new_events, state
+
+    def _recover(self, error: Exception, events: list[dict], new_events: list[dict],
+                 state: DialogState, turn_log: TurnLog) -> None:
+        """End a failed turn with the fallback message. The failed turn is cut out of the
+        history, as the reference does, and nothing more runs in it: a history that lacks what
+        the flows need (variables set in turns this process never saw) fails the same way
+        again, and must still end with an answer."""
+        log.error("turn failed: %s", error)
+        turn_log.errors.append(error)
+        produced = self.internal_error_events(self.fallback_message)
+        produced.append(new_event_dict("Listen"))
+        events.extend(produced)
+        new_events.extend(produced)
+        for event in produced:
+            turn_log.event(event)
+        try:
+            state.become(self.replay(events))
+        except (FlowEvaluationError, RuntimeLimitError) as again:
+            # Even the history without this turn cannot be folded: keep the turn's start.
+            log.error("cannot rebuild the state without the failed turn: %s", again)
+            turn_log.errors.append(again)
+            state.become(state.turn_start.snapshot() if state.turn_start is not None
+                         else DialogState())
+            action_context = DialogState().action_context
+            for event in events:
+                track_action_context(action_context, event)
+            state.action_context, state.processed = action_context, len(events)
 
     def _check_deadline(self, deadline: float) -> None:
         import asyncio
@@ -162,6 +179,30 @@ class Runtime:
                 state.become(self.replay(events[: state.processed + 1]))
                 continue
             state.processed += 1
+
+    # -- state across processes ------------------------------------------------------------
+
+    @property
+    def state_digest(self) -> str:
+        """Identifies this runtime's flows in dumped states (computed once)."""
+        digest = self.__dict__.get("_state_digest")
+        if digest is None:
+            digest = self._state_digest = flows_digest(self.index)
+        return digest
+
+    def dump_state(self, state: DialogState) -> dict:
+        """`state` as compact plain data (see rails.runtime.state_codec)."""
+        return dump_state(state, self.index, self.state_digest)
+
+    def load_state(self, data: Any, events: list[dict]) -> DialogState | None:
+        """The state `data` (from `dump_state`) stands for after `events`, or None when it was
+        made with other flows or for another history length: the caller then folds `events`
+        from the start. Raises StateError for data that is no dialog state."""
+        state = load_state(data, self.index, self.state_digest, rails_config=self.config,
+                           last_event=events[-1] if events else None)
+        if state is None or state.processed != len(events):
+            return None
+        return state
 
     def replay(self, events: list[dict]) -> DialogState:
         """The state after `events`, rebuilt from nothing the way the reference does on every

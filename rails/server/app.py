@@ -25,16 +25,18 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, *,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, chat_ui: bool = True) -> Any:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, chat_ui: bool = True,
+               state_key: Optional[bytes] = None) -> Any:
     """`chat_ui`: whether the browser chat page is offered (NeMo's `--disable-chat-ui` turns
-    it off); kept in `app.state.chat_ui` for the routes that serve it."""
+    it off); kept in `app.state.chat_ui` for the routes that serve it. `state_key` signs the
+    states sent to clients (default: see rails.state.signing)."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
-    completions = ChatCompletions(registry, threads)
+    completions = ChatCompletions(registry, threads, state_key=state_key)
     from rails.server.interaction_routes import InteractionRoutes
 
     interactions = InteractionRoutes(registry, threads, completions, max_body_bytes)

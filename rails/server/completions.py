@@ -11,7 +11,10 @@ from typing import Any, AsyncIterator, Optional
 
 from rails.server.api_errors import ApiError
 from rails.server.configs import ConfigRegistry
-from rails.server.threads import ThreadLocks, ThreadStore
+from rails.state.signing import StateSeal, signing_key
+from rails.state.store import (ThreadConfigMismatch, ThreadConflict, ThreadLocks,
+                               ThreadStore)
+from rails.state.threads import ThreadTurn, ThreadTurns
 from rails.server.wire import (ChatRequest, chunk_body, completion_body, new_completion_id,
                                usage_from_log)
 
@@ -19,12 +22,23 @@ log = logging.getLogger("rails.server")
 
 
 class ChatCompletions:
-    def __init__(self, registry: ConfigRegistry, threads: Optional[ThreadStore]):
+    def __init__(self, registry: ConfigRegistry, threads: Optional[ThreadStore], *,
+                 state_key: Optional[bytes] = None):
         self.registry = registry
         self.threads = threads
         self._locks = ThreadLocks()
+        self.state_seal = StateSeal(state_key or signing_key(threads))
         # Set by the interaction routes: where buttons and questions are kept.
         self.interaction_store: Any = None
+
+    @property
+    def threads(self) -> Optional[ThreadStore]:
+        return self._threads
+
+    @threads.setter
+    def threads(self, store: Optional[ThreadStore]) -> None:
+        self._threads = store
+        self._turns = ThreadTurns(store) if store is not None else None
 
     async def prepare(self, request: ChatRequest) -> tuple[Any, str]:
         """The loaded rails and the model name to answer with; raises ApiError first, before
@@ -38,29 +52,56 @@ class ChatCompletions:
 
     async def complete(self, request: ChatRequest) -> dict:
         rails, model = await self.prepare(request)
-        async with self._thread_scope(request) as history:
-            messages = history + request.messages
-            options = request.options
-            if not request.log_requested:
-                # The log's stats give the token usage; the log itself is not returned.
-                options = options.model_copy(deep=True)
-                options.log.activated_rails = True
-            started = time.perf_counter()
-            thread_id = request.thread_id or ("auto-" + secrets.token_hex(16))
-            with _engine_errors(), self._interaction_scope(request, thread_id, model):
-                result = await rails.generate_async(messages=messages, options=options,
-                                                    state=request.state)
-            log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
+        options = request.options
+        if not request.log_requested:
+            # The log's stats give the token usage; the log itself is not returned.
+            options = options.model_copy(deep=True)
+            options.log.activated_rails = True
+        if request.thread_id is not None:
+            return await self._complete_on_thread(request, rails, model, options)
+        state = None
+        if request.state is not None:
+            with _state_errors():
+                state = self.state_seal.open(request.state, model) or {}
+        thread_id = "auto-" + secrets.token_hex(16)
+        result = await self._run(rails, model, request, request.messages, options, state,
+                                 thread_id)
+        bot_message = result.response[0]
+        message, finish_reason = _visible_message(bot_message)
+        if _is_interactive(message) and self.threads:
+            # Buttons and questions are answered through a thread: the turn starts one (with
+            # the messages only, as this turn kept no dialog state).
+            request.thread_id = thread_id
+            with self._store_errors():
+                await self.threads.append(thread_id, request.messages + [message])
+            await self._remember_config(thread_id, model)
+        body = _completion(request, model, result, bot_message, message, finish_reason)
+        if request.state is not None:
+            body["state"] = self.state_seal.seal(model, result.state or {})
+        return body
+
+    async def _complete_on_thread(self, request: ChatRequest, rails: Any, model: str,
+                                  options: Any) -> dict:
+        async with self._locks.get(request.thread_id):
+            turn = await self._begin(request, model)
+            result = await self._run(rails, model, request, turn.history + request.messages,
+                                     options, turn.rails_state(), request.thread_id)
             bot_message = result.response[0]
             message, finish_reason = _visible_message(bot_message)
-            if request.thread_id is None and _is_interactive(message) and self.threads:
-                # Buttons and questions are answered through a thread: the turn starts one.
-                request.thread_id = thread_id
-            if request.thread_id is not None:
-                # The thread keeps what the client saw, so it stays a valid conversation.
-                await self._save(request, [message])
-                await self._remember_config(request.thread_id, model)
+            # The thread keeps what the client saw, so it stays a valid conversation, and
+            # the events and dialog state the next turn continues from.
+            await self._commit(turn, request.messages + [message], result.state)
+            await self._remember_config(request.thread_id, model)
         return _completion(request, model, result, bot_message, message, finish_reason)
+
+    async def _run(self, rails: Any, model: str, request: ChatRequest, messages: list[dict],
+                   options: Any, state: Optional[dict], thread_id: str) -> Any:
+        started = time.perf_counter()
+        with _engine_errors(), self._interaction_scope(request, thread_id, model):
+            result = await rails.generate_async(messages=messages, options=options,
+                                                state=state)
+        log.info("turn on %s took %.1f ms", model, (time.perf_counter() - started) * 1000)
+        return result
 
     async def stream(self, request: ChatRequest, rails: Any, model: str) -> AsyncIterator[str]:
         """Server-sent events in OpenAI's chunk format, ending with `data: [DONE]`."""
@@ -70,14 +111,22 @@ class ChatCompletions:
             return _sse(chunk_body(completion_id, model, created, delta, finish_reason))
 
         try:
-            async with self._thread_scope(request) as history:
+            async with contextlib.AsyncExitStack() as stack:
+                turn = None
+                if request.thread_id is not None:
+                    await stack.enter_async_context(self._locks.get(request.thread_id))
+                    turn = await self._begin(request, model)
                 yield event({"role": "assistant", "content": ""})
                 pieces: list[str] = []
                 closing: dict = {}
+                results: list[Any] = []
+                extra = ({} if turn is None else
+                         {"state": turn.rails_state(), "on_result": results.append})
                 with _engine_errors(), self._interaction_scope(
                         request, request.thread_id, model, stream=True):
-                    async for piece in rails.stream_async(messages=history + request.messages,
-                                                          options=request.options):
+                    async for piece in rails.stream_async(
+                            messages=(turn.history if turn else []) + request.messages,
+                            options=request.options, **extra):
                         if isinstance(piece, dict):  # a UI event (rails.interaction)
                             if piece.get("type") in ("buttons", "interaction"):
                                 closing[piece["type"]] = piece.get("data")
@@ -92,9 +141,10 @@ class ChatCompletions:
                             return
                         pieces.append(piece)
                         yield event({"content": piece})
-                if request.thread_id is not None:
-                    await self._save(request, [{"role": "assistant",
-                                                "content": "".join(pieces), **closing}])
+                if turn is not None and results:  # (no result: the turn did not end)
+                    await self._commit(turn, request.messages + [
+                        {"role": "assistant", "content": "".join(pieces), **closing}],
+                        results[0].state)
                     await self._remember_config(request.thread_id, model)
         except ApiError as error:
             # The headers are sent already: the error travels as an event, as OpenAI does.
@@ -122,31 +172,41 @@ class ChatCompletions:
                 await self.interaction_store.put(f"thread_meta:{thread_id}",
                                                  {"config_ids": model.split("+")})
 
-    @contextlib.asynccontextmanager
-    async def _thread_scope(self, request: ChatRequest):
-        """Yields the stored history of the request's thread, holding the thread's lock until
-        the new messages are saved."""
-        if request.thread_id is None:
-            yield []
-            return
-        async with self._locks.get(request.thread_id):
-            with self._store_errors():
-                history = await self.threads.get(request.thread_id)
-            yield history
-
-    async def _save(self, request: ChatRequest, answer: list[dict]) -> None:
+    async def _begin(self, request: ChatRequest, model: str) -> ThreadTurn:
         with self._store_errors():
-            await self.threads.append(request.thread_id, request.messages + answer)
+            return await self._turns.begin(request.thread_id, model)
+
+    async def _commit(self, turn: ThreadTurn, messages: list[dict], state: Any) -> None:
+        with self._store_errors():
+            await self._turns.commit(turn, messages, state or {})
 
     @contextlib.contextmanager
     def _store_errors(self):
         try:
             yield
+        except ThreadConfigMismatch as error:
+            raise ApiError(409, str(error), param="thread_id",
+                           code="thread_config_mismatch") from error
+        except ThreadConflict as error:
+            log.warning("%s", error)
+            raise ApiError(409, str(error), param="thread_id", code="thread_conflict") from error
         except Exception as error:
             log.exception("thread store failed")
             raise ApiError(503, f"the thread store ({self.threads.describe()}) failed: "
                            f"{type(error).__name__}: {error}", type="server_error",
                            code="thread_store_unavailable") from error
+
+
+@contextlib.contextmanager
+def _state_errors():
+    from rails.errors import StateError
+
+    try:
+        yield
+    except ThreadConfigMismatch as error:
+        raise ApiError(409, str(error), param="state", code="state_config_mismatch") from error
+    except StateError as error:
+        raise ApiError(400, str(error), param="state", code="invalid_state") from error
 
 
 def _visible_message(bot_message: dict) -> tuple[dict, str]:
@@ -174,7 +234,7 @@ def _completion(request: ChatRequest, model: str, result: Any, bot_message: dict
         elif result.log.errors:
             body["log"] = {"errors": [{"type": error.type, "message": error.message}
                                       for error in result.log.errors]}
-    for name in ("output_data", "state", "llm_output"):
+    for name in ("output_data", "llm_output"):
         value = getattr(result, name, None)
         if value is not None:
             body[name] = value

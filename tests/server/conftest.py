@@ -19,7 +19,8 @@ from rails.options import GenerationLog, GenerationResponse, GenerationStats
 
 class EchoRails:
     """Answers "<config>: <last user text> #<number of user messages seen>", so tests can see
-    which config answered and how much history reached it. Records every call."""
+    which config answered and how much history reached it (the messages given plus those kept
+    in `state`, as LLMRails does). Records every call."""
 
     def __init__(self, name: str, delay: float = 0.0, fail_with: Optional[BaseException] = None,
                  output_data: Optional[dict] = None):
@@ -27,9 +28,18 @@ class EchoRails:
         self.output_data = output_data
         self.calls: list[dict] = []
 
-    def _answer(self, messages: list[dict]) -> str:
-        users = [m["content"] for m in messages if m["role"] == "user"]
+    def _history(self, messages: list[dict], state: Optional[dict]) -> list[dict]:
+        prior = [event["message"] for event in (state or {}).get("events") or []]
+        return prior + [m for m in messages if m["role"] in ("user", "assistant")]
+
+    def _answer(self, history: list[dict]) -> str:
+        users = [m["content"] for m in history if m["role"] == "user"]
         return f"{self.name}: {users[-1]} #{len(users)}"
+
+    def _state(self, history: list[dict], answer: str) -> dict:
+        events = [{"type": "message", "message": m} for m in history]
+        events.append({"type": "message", "message": {"role": "assistant", "content": answer}})
+        return {"events": events, "dialog": {"turns": len(events)}}
 
     async def generate_async(self, messages=None, options=None, state=None):
         self.calls.append({"messages": messages, "options": options, "state": state})
@@ -37,21 +47,28 @@ class EchoRails:
             await asyncio.sleep(self.delay)
         if self.fail_with is not None:
             raise self.fail_with
+        history = self._history(messages, state)
+        answer = self._answer(history)
         stats = GenerationStats(llm_calls_count=1, llm_calls_total_prompt_tokens=7,
                                 llm_calls_total_completion_tokens=3, llm_calls_total_tokens=10)
         log = GenerationLog(stats=stats, colang_history="user \"hi\"")
-        return GenerationResponse(response=[{"role": "assistant",
-                                             "content": self._answer(messages)}],
-                                  log=log, state={"events": []} if state is not None else None,
-                                  output_data=self.output_data)
+        return GenerationResponse(response=[{"role": "assistant", "content": answer}], log=log,
+                                  state=self._state(history, answer) if state is not None
+                                  else None, output_data=self.output_data)
 
-    async def stream_async(self, messages=None, options=None):
-        self.calls.append({"messages": messages, "options": options, "stream": True})
+    async def stream_async(self, messages=None, options=None, state=None, on_result=None):
+        self.calls.append({"messages": messages, "options": options, "stream": True,
+                           "state": state})
         if self.fail_with is not None:
             raise self.fail_with
-        for word in self._answer(messages).split(" "):
+        history = self._history(messages, state)
+        answer = self._answer(history)
+        for word in answer.split(" "):
             await asyncio.sleep(0)
             yield word + " "
+        if on_result is not None:
+            on_result(GenerationResponse(response=[{"role": "assistant", "content": answer}],
+                                         state=self._state(history, answer)))
 
 
 class EchoLoader:
@@ -396,13 +413,16 @@ instructions:
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """A private redis-server on a free port, or a skip that says why."""
+    """A private redis-server on a free port, or a skip that says why (a failure in CI, where
+    .ci/run installs it)."""
     import shutil
 
     binary = shutil.which("redis-server")
     if binary is None:
         reason = "no redis-server binary on PATH: the Redis store is not tested against a " \
                  "real server here"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI is set: install redis-server)")
         print(reason, file=sys.stderr)
         pytest.skip(reason)
     port = free_port()

@@ -156,11 +156,16 @@ async def test_log_is_returned_when_asked(echo_app):
     assert body["log"]["stats"]["llm_calls_total_tokens"] == 10
 
 
-async def test_state_round_trip(echo_app):
+async def test_state_round_trip_is_sealed_by_the_server(echo_app):
     app = await echo_app("solo")
     body = (await app.chat(state={"events": []})).json()
-    assert body["state"] == {"events": []}
-    assert app.loader.instances["solo"].calls[0]["state"] == {"events": []}
+    assert app.loader.instances["solo"].calls[0]["state"] == {}  # a new conversation
+    assert set(body["state"]) == {"format", "data", "signature"}
+    again = (await app.chat(state=body["state"],
+                            messages=[{"role": "user", "content": "two"}])).json()
+    assert again["choices"][0]["message"]["content"] == "solo: two #2"
+    passed = app.loader.instances["solo"].calls[1]["state"]
+    assert [event["message"]["content"] for event in passed["events"]] == ["hi", "solo: hi #1"]
 
 
 async def test_configs_are_loaded_once_even_under_concurrent_first_requests(echo_app):

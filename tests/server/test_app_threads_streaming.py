@@ -24,12 +24,13 @@ async def test_thread_keeps_the_history_so_clients_send_only_new_messages(echo_a
     assert first.json()["thread_id"] == THREAD
     second = await app.chat(thread_id=THREAD, messages=[{"role": "user", "content": "two"}])
     assert second.json()["choices"][0]["message"]["content"] == "solo: two #2"
-    sent = app.loader.instances["solo"].calls[1]["messages"]
-    assert sent == [{"role": "user", "content": "one"},
-                    {"role": "assistant", "content": "solo: one #1"},
-                    {"role": "user", "content": "two"}]
-    assert await app.threads.get(THREAD) == sent + [
-        {"role": "assistant", "content": "solo: two #2"}]
+    # Only the new message goes to the rails, with the state the thread keeps.
+    call = app.loader.instances["solo"].calls[1]
+    assert call["messages"] == [{"role": "user", "content": "two"}]
+    assert call["state"]["dialog"] == {"turns": 2}
+    assert await app.threads.get(THREAD) == [
+        {"role": "user", "content": "one"}, {"role": "assistant", "content": "solo: one #1"},
+        {"role": "user", "content": "two"}, {"role": "assistant", "content": "solo: two #2"}]
     other = await app.chat(thread_id=THREAD.upper(), messages=[{"role": "user", "content": "x"}])
     assert other.json()["choices"][0]["message"]["content"] == "solo: x #1"
 
@@ -48,11 +49,31 @@ async def test_concurrent_turns_on_one_thread_run_one_after_the_other(echo_app):
 
 
 async def test_failed_turn_leaves_the_thread_unchanged(echo_app):
-    app = await echo_app("solo", "bad", per_config={"bad": {"fail_with": RuntimeError("down")}})
+    app = await echo_app("solo")
     await app.chat(model="solo", thread_id=THREAD)
-    failed = await app.chat(model="bad", thread_id=THREAD)
+    app.loader.instances["solo"].fail_with = RuntimeError("down")
+    failed = await app.chat(model="solo", thread_id=THREAD)
     assert failed.status_code == 500
     assert len(await app.threads.get(THREAD)) == 2
+    assert (await app.threads.load(THREAD)).version == 1
+    app.loader.instances["solo"].fail_with = None
+    again = await app.chat(model="solo", thread_id=THREAD,
+                           messages=[{"role": "user", "content": "two"}])
+    assert again.json()["choices"][0]["message"]["content"] == "solo: two #2"
+
+
+async def test_a_thread_continued_with_another_config_is_a_409(echo_app):
+    app = await echo_app("solo", "other")
+    await app.chat(model="solo", thread_id=THREAD)
+    for stream in (False, True):
+        response = await app.chat(model="other", thread_id=THREAD, stream=stream)
+        error = (response.json() if not stream
+                 else _sse_payloads(response.text)[-1])["error"]
+        assert response.status_code == (200 if stream else 409)
+        assert error["code"] == "thread_config_mismatch"
+        assert "belongs to config 'solo'" in error["message"] and "'other'" in error["message"]
+    assert len(await app.threads.get(THREAD)) == 2
+    assert (await app.threads.load(THREAD)).version == 1
 
 
 async def test_threads_disabled_is_a_clear_400(echo_app):
@@ -120,12 +141,14 @@ class _BrokenStore:
     def describe(self) -> str:
         return "Redis at redis://10.0.0.9:6379"
 
-    async def get(self, thread_id):
-        if self.fail_on == "get":
-            raise ConnectionError("connection refused")
-        return []
+    async def load(self, thread_id, known_version=None):
+        from rails.state.store import ThreadRecord
 
-    async def append(self, thread_id, messages):
+        if self.fail_on == "load":
+            raise ConnectionError("connection refused")
+        return ThreadRecord()
+
+    async def commit(self, thread_id, **turn):
         raise ConnectionError("connection reset")
 
     async def close(self):
@@ -134,7 +157,7 @@ class _BrokenStore:
 
 async def test_thread_store_failures_are_503_naming_the_store(echo_app):
     app = await echo_app("solo")
-    for fail_on, words in (("get", "connection refused"), ("append", "connection reset")):
+    for fail_on, words in (("load", "connection refused"), ("commit", "connection reset")):
         app.app.state.completions.threads = _BrokenStore(fail_on)
         response = await app.chat(thread_id=THREAD)
         assert response.status_code == 503
