@@ -55,6 +55,11 @@ class LLMRails(NemoRailsAPI):
         self._ready: asyncio.Future | None = None
         self._prepared = False
         self._parts = assemble(config, llm)
+        self._tracer = None
+        if config.tracing.enabled:  # off by default: then nothing of tracing is imported
+            from rails.tracing import Tracer
+
+            self._tracer = Tracer(config)
         from rails.interaction.session import Interactions
 
         self._interactions = Interactions(self)  # buttons, questions, UI events
@@ -189,6 +194,9 @@ class LLMRails(NemoRailsAPI):
         if self.verbose:
             log.info("turn took %.1f ms, %d LLM call(s)", (time.time() - started) * 1000,
                      len(call_log.calls))
+        if self._tracer is not None:
+            await self._tracer.trace_turn(turn_log, messages=history, response=new_message,
+                                          started=started, finished=time.time())
         if not structured:
             return new_message["content"] if prompt is not None else new_message
         return self._structured_response(prompt, options, new_message, new_events,
