@@ -80,11 +80,13 @@ def create_search_provider(settings: Any = None,
         provider = LexicalSearchProvider(search_threshold=parameters.get("search_threshold"))
     else:
         from rails.index.semantic.provider import (DEFAULT_LEXICAL_WEIGHT,
+                                                   DEFAULT_NAME_WEIGHT,
                                                    SemanticSearchProvider)
 
         provider = SemanticSearchProvider(
             choice.encoder, search_threshold=parameters.get("search_threshold"),
             lexical_weight=parameters.get("lexical_weight", DEFAULT_LEXICAL_WEIGHT),
+            name_weight=parameters.get("intent_name_weight", DEFAULT_NAME_WEIGHT),
             cache=bool(parameters.get("vector_cache", True)))
     provider.note = choice.note
     return provider

@@ -111,7 +111,7 @@ def test_without_a_threshold_the_best_match_decides():
 
 
 def test_a_threshold_sends_unrelated_messages_to_the_fallback_intent():
-    rails = rails_for(embeddings_only_similarity_threshold=0.55,
+    rails = rails_for(embeddings_only_similarity_threshold=0.45,
                       embeddings_only_fallback_intent="unrecognized request")
     assert answer(rails, "purple monkey dishwasher quantum") == "Sorry, I did not get that."
     assert answer(rails, "good morning to you") == "Hello! How can I help?"

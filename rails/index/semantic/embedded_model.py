@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from rails.errors import ConfigError
+from rails.index.semantic.memory import release_freed_memory
 
 log = logging.getLogger("rails.index")
 
@@ -111,7 +112,7 @@ def _session(onnxruntime: Any, path: Path, threads: int) -> Any:
         try:
             session = onnxruntime.InferenceSession(str(optimized), options,
                                                    providers=providers)
-            _release_freed_memory()
+            release_freed_memory()
             return session
         except Exception as exc:  # onnxruntime raises its own error kinds
             log.warning("optimised model %s is unreadable (%s); rebuilding it", optimized, exc)
@@ -125,7 +126,7 @@ def _session(onnxruntime: Any, path: Path, threads: int) -> Any:
     session = onnxruntime.InferenceSession(str(path), options, providers=providers)
     if temporary is not None and temporary.exists():
         os.replace(temporary, optimized)
-    _release_freed_memory()
+    release_freed_memory()
     return session
 
 
@@ -140,16 +141,6 @@ def _optimized_path(runtime_version: str) -> Optional[Path]:
     except OSError:
         return None
     return folder / f"minilm-{MODEL_SHA256[:12]}-ort{runtime_version}.onnx"
-
-
-def _release_freed_memory() -> None:
-    """Hand back to the OS what building the session allocated and freed (about 60 MB)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _installed_model_path() -> Path:
