@@ -74,6 +74,17 @@ def _mismatch(problem: Problem) -> tuple[str, str] | None:
     return None
 
 
+def _misspelled(problem: Problem) -> str:
+    """`engin: openai` where `engine` is required: name the key that was probably meant."""
+    data, wanted = problem.input, problem.loc[-1] if problem.loc else None
+    if not isinstance(data, dict) or not isinstance(wanted, str):
+        return ""
+    given = [key for key in data if isinstance(key, str) and key != wanted]
+    matches = closest(wanted, given, n=1)
+    return (f"; the key '{matches[0]}' is given instead (did you mean '{wanted}'?)"
+            if matches else "")
+
+
 def problem_message(problem: Problem,
                     known_keys: Mapping[str, Iterable[str]] | None = None) -> str:
     """`problem` in plain words; `known_keys` as for `config_error`."""
@@ -84,7 +95,7 @@ def problem_message(problem: Problem,
         candidates = (known_keys or {}).get(key_path(problem.loc[:-1]), ())
         return "unknown key" + suggestion(str(problem.loc[-1]), candidates)
     if problem.kind == "missing":
-        return "required key is missing"
+        return "required key is missing" + _misspelled(problem)
     return problem.message
 
 

@@ -43,10 +43,15 @@ def create_llm(model_config: Any) -> Any:
     parameters = dict(_get(model_config, "parameters") or {})
     if not engine:
         raise ConfigError("a model has no `engine`", key="models")
+    key_variable = _get(model_config, "api_key_env_var")
+    if key_variable and "api_key_env_var" not in parameters and "api_key" not in parameters:
+        # NeMo's newer place for it: the model's top level, not its parameters.
+        parameters["api_key_env_var"] = key_variable
     from rails.llm.providers import get_llm_provider
 
     registered = get_llm_provider(engine)
     if registered is not None:
+        _key_from_variable(parameters)
         if model and "model" not in parameters and "model_name" not in parameters:
             parameters["model"] = model
         return _construct(registered, engine, parameters)
@@ -59,7 +64,21 @@ def create_llm(model_config: Any) -> Any:
     return _langchain_model(engine, model, parameters)
 
 
+def _key_from_variable(parameters: dict) -> None:
+    """Clients other than ours take the key itself: read the variable `api_key_env_var` names."""
+    key_variable = parameters.pop("api_key_env_var", None)
+    if key_variable:
+        import os
+
+        value = os.environ.get(key_variable)
+        if value is None:
+            raise ConfigError(f"the environment variable {key_variable} named by "
+                              "api_key_env_var is not set", key="models.api_key_env_var")
+        parameters.setdefault("api_key", value)
+
+
 def _langchain_model(engine: str, model: Any, parameters: dict) -> Any:
+    _key_from_variable(parameters)
     known = LANGCHAIN_CHAT_MODELS.get(engine)
     if model and "model" not in parameters and "model_name" not in parameters:
         parameters["model"] = model

@@ -48,8 +48,9 @@ class OpenAICompatibleModel:
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL")
                          or DEFAULT_BASE_URL).rstrip("/")
+        self.key_variable = api_key_env_var or "OPENAI_API_KEY"
         if api_key is None:
-            env_var = api_key_env_var or "OPENAI_API_KEY"
+            env_var = self.key_variable
             api_key = os.environ.get(env_var)
             if api_key_env_var and api_key is None:
                 raise ConfigError(f"the environment variable {api_key_env_var} named by "
@@ -127,6 +128,21 @@ class OpenAICompatibleModel:
                 body["stream_options"] = {"include_usage": True}
         return body
 
+    def missing_key(self) -> Optional[str]:
+        """Why a call cannot work, said before it is made: OpenAI's own endpoint without a key
+        (local OpenAI-compatible servers usually need none, so only that one is checked)."""
+        if self.api_key or self.base_url != DEFAULT_BASE_URL:
+            return None
+        return (f"no API key for the model {self.model} at {self.base_url}: set the "
+                f"environment variable {self.key_variable} (or api_key_env_var on the model to "
+                "name another one); to use another OpenAI-compatible endpoint (a local vLLM, "
+                "Ollama, llama.cpp...), set OPENAI_BASE_URL or the model's parameters.base_url")
+
+    def _require_key(self) -> None:
+        problem = self.missing_key()
+        if problem:
+            raise LLMCallError(problem, endpoint=self.endpoint)
+
     def _headers(self) -> dict:
         headers = {"Content-Type": "application/json", **self.headers}
         if self.api_key:
@@ -139,6 +155,7 @@ class OpenAICompatibleModel:
                        on_token: Optional[TokenHandler] = None) -> Completion:
         import httpx
 
+        self._require_key()
         body = self._body(prompt, stop, temperature, max_tokens, params, on_token is not None)
         try:
             if on_token is None:
@@ -172,6 +189,7 @@ class OpenAICompatibleModel:
         The completion's `tool_calls` holds what the model asked to run."""
         import httpx
 
+        self._require_key()
         if self.api != "chat":
             raise LLMCallError(f"tool calls need the chat API; model {self.model} is set to "
                                f"`api: {self.api}`", endpoint=self.endpoint)

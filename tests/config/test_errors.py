@@ -144,23 +144,44 @@ def test_out_of_range_threshold():
     assert caught.value.key == "rails.dialog.user_messages.embeddings_only_similarity_threshold"
 
 
-def test_unknown_keys_inside_known_sections_warn_with_a_suggestion(write_config, caplog):
+def test_unknown_keys_under_rails_are_errors_naming_each_with_a_suggestion(write_config):
+    # NeMo drops them silently, so a typo leaves the rail off: here every one is an error.
     folder = write_config({"config.yml": """
         rails:
           inputs: {flows: [x]}
           input: {flow: [y], parallel: true}
           config: {my_rail: {anything: 1}}
+        """})
+    with pytest.raises(ConfigError) as caught:
+        RailsConfig.from_path(str(folder))
+    error = caught.value
+    assert error.file.endswith("config.yml") and error.key == "rails.inputs"
+    assert error.message.startswith("unknown key; did you mean 'input'?")
+    assert "rails.input.flow: unknown key; did you mean 'flows'?" in error.message
+    # Newer NeMo keys (`parallel`) and the library's free-form config are not unknown.
+    assert "parallel" not in error.message and "my_rail" not in error.message
+
+
+def test_unknown_keys_elsewhere_warn_once_with_a_suggestion(write_config, caplog):
+    folder = write_config({"config.yml": """
+        rails:
+          input: {flows: [], parallel: true}
         models:
           - {type: main, engine: openai, paramters: {}}
         """})
     with caplog.at_level(logging.WARNING, logger="rails"):
         config = RailsConfig.from_path(str(folder))
     text = caplog.text
-    assert "config.yml: rails.inputs: unknown key, ignored; did you mean 'input'?" in text
-    assert "rails.input.flow: unknown key, ignored; did you mean 'flows'?" in text
-    assert "models[0].paramters: unknown key, ignored; did you mean 'parameters'?" in text
-    assert "parallel" not in text and "my_rail" not in text  # newer NeMo keys, library config
+    assert text.count("models[0].paramters: unknown key, ignored; did you mean 'parameters'?") \
+        == 1
     assert config.rails.input.parallel is True
+
+
+def test_a_misspelled_required_key_is_named():
+    with pytest.raises(ConfigError) as caught:
+        RailsConfig.from_content(yaml_content="models:\n  - {type: main, engin: openai}\n")
+    assert caught.value.key == "models[0].engine"
+    assert "'engin' is given instead (did you mean 'engine'?)" in caught.value.message
 
 
 def test_our_extension_sections_are_strict():
