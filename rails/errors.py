@@ -177,3 +177,8 @@ class AnswerTooLargeError(InteractionError):
 class StepOutcomeUnknownError(ActionError):
     """A named step started before a crash and never recorded its result: running it again
     could repeat a side effect, so the action stops here (at most once)."""
+
+
+class GenerationOptionsError(RailsError, ValueError):
+    """`options` of a generate call that do not validate: names each offending key (a
+    ValueError, like the pydantic error NeMo raises there)."""

@@ -117,12 +117,9 @@ class LLMRails(NemoRailsAPI):
             raise ValueError("pass exactly one of `prompt` or `messages`")
         structured = options is not None or state is not None
         if structured:
-            from rails.options import GenerationOptions
+            from rails.option_parsing import coerce_options
 
-            if options is None:
-                options = GenerationOptions()
-            elif isinstance(options, dict):
-                options = GenerationOptions(**options)
+            options = coerce_options(options)
         messages = validate_messages([{"role": "user", "content": prompt}]
                                      if prompt is not None else list(messages))
         raw_llm_request.set(prompt if prompt is not None else list(messages))  # passthrough

@@ -11,8 +11,11 @@ COMMANDS = ("check", "chat", "serve", "actions_server")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from rails import __version__
+
     parser = argparse.ArgumentParser(
         prog="dialog-rails", description="Programmable rails around LLM conversations.")
+    parser.add_argument("--version", action="version", version=f"dialog-rails {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"rails.cli.{name}").add_parser(subparsers)
@@ -29,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`dialog-rails ... | head`): stop quietly. stdout now points at
+        # /dev/null, so the interpreter's final flush does not fail once more.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
         description="Chat with a rails config. Reads one message per line from stdin when it "
                     "is not a terminal; answers go to stdout, diagnostics to stderr.")
     parser.add_argument("--config", required=True, metavar="PATH",
-                        help="the config folder (config.yml, .co files, actions)")
+                        help="the config folder (config.yml, .co files, actions), or one "
+                             ".yml/.co file of it")
     parser.add_argument("--message", metavar="TEXT",
                         help="send this one message, print the answer and exit")
     parser.add_argument("--verbose", action="store_true",
@@ -45,6 +46,41 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     verbose = args.verbose or args.show_prompts
+    _quiet_logging(verbose)
+    return _run(args, verbose)
+
+
+def _quiet_logging(verbose: bool) -> None:
+    """Without --verbose: warnings as one line each, no tracebacks, and no ERROR records (a
+    failed turn's cause is printed once, by the session, from explain()). With it: every
+    record of the rails loggers at INFO, tracebacks included."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setLevel(logging.INFO)
+    else:
+        handler.setFormatter(_OneLine("%(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler.addFilter(lambda record: record.levelno < logging.ERROR)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    logging.getLogger("rails").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+class _OneLine:
+    def __init__(self, fmt: str):
+        import logging
+
+        self._formatter = logging.Formatter(fmt)
+
+    def format(self, record) -> str:
+        return self._formatter.formatMessage(record) if record.args is None else \
+            record.getMessage()
+
+
+def _run(args: argparse.Namespace, verbose: bool) -> int:
     session = _open_session(Path(args.config), verbose, args.show_prompts, args.streaming)
     if session is None:
         return 1
@@ -70,9 +106,9 @@ def _open_session(path: Path, verbose: bool, show_prompts: bool,
                   streaming: bool) -> Optional["ChatSession"]:
     from rails.errors import RailsError
 
-    if not path.is_dir():
-        print(f"dialog-rails chat: config folder {str(path)!r} does not exist",
-              file=sys.stderr)
+    if not path.exists():
+        print(f"dialog-rails chat: {str(path)!r} does not exist (give a config folder, or a "
+              ".yml/.co file)", file=sys.stderr)
         return None
     started = time.perf_counter()
     try:
@@ -82,6 +118,10 @@ def _open_session(path: Path, verbose: bool, show_prompts: bool,
     except (RailsError, ValueError, OSError) as error:
         # The message already names the file, line and key; a traceback would bury it.
         print(f"dialog-rails chat: {error}", file=sys.stderr)
+        if path.is_file() and next(path.parent.rglob("*.co"), None) is not None:
+            print(f"hint: only {path.name} was loaded; the .co files next to it are part of a "
+                  f"config only when the folder is given: --config {path.parent}",
+                  file=sys.stderr)
         return None
     if verbose:
         from rails.index.factory import describe_config_search
@@ -140,7 +180,10 @@ class ChatSession:
                 self._loop.run_until_complete(task)
             print("(turn cancelled)", file=self.err)
             return False
-        except (RailsError, ValueError) as error:
+        except BrokenPipeError:
+            raise  # the reader is gone (`| head`): handled once, in rails.cli.main
+        except (RailsError, ValueError, OSError, asyncio.TimeoutError) as error:
+            # Expected faults (a model or server down, a timeout, bad input): the cause, once.
             print(f"error: {type(error).__name__}: {error}", file=self.err)
             return False
         if answer.get("role") == "assistant":
@@ -152,6 +195,11 @@ class ChatSession:
                 print_buttons(self.buttons, self.out)
             if answer.get("interaction"):
                 return self._ask(answer["interaction"])
+        failures = self._turn_errors()
+        for failure in failures:
+            print(f"error: {failure}", file=self.err)
+        if failures:
+            return False
         if self.verbose:
             print(f"-- turn took {(time.perf_counter() - started) * 1000:.1f} ms",
                   file=self.err)
@@ -201,6 +249,18 @@ class ChatSession:
             self._print_answer(answer)
             return answer
         return {"role": "assistant", "content": ""}
+    def _turn_errors(self) -> list[str]:
+        """What went wrong in the last turn although it answered (the fallback message was
+        given because an action or a call failed), from explain()."""
+        explain = getattr(self.rails, "explain", None)
+        if explain is None:
+            return []
+        try:
+            errors = getattr(explain(), "errors", None) or []
+        except Exception:  # explain() of a custom rails object: nothing to add
+            return []
+        return list(dict.fromkeys(f"{getattr(error, 'type', 'Error')}: "
+                                  f"{getattr(error, 'message', error)}" for error in errors))
 
     async def _generate(self, messages: list[dict]) -> dict:
         if not self.verbose:

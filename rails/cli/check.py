@@ -108,6 +108,13 @@ def _check_config(path: str, report: CheckReport) -> None:
     actions = _actions(folders, report)
     declared = _declared_actions(config, report)
     report.warnings += _unknown_actions(config, declared)
+    from rails.cli.check_model_needs import model_needs, nothing_to_answer
+
+    empty = nothing_to_answer(config)
+    if empty:
+        report.errors.append(f"{path}: {empty}")
+    else:
+        report.warnings += list(dict.fromkeys(model_needs(config)))
     rails = config.rails
     report.summary += [
         ("flows", _listing(flow.get("id") for flow in config.flows)),

@@ -18,8 +18,8 @@ def load_config_module(folder: Union[str, Path]) -> Optional[ModuleType]:
     path = Path(folder)
     if path.is_dir():
         path = path / "config.py"
-    if not path.is_file():
-        return None
+    if not path.is_file() or path.suffix != ".py":
+        return None  # e.g. a config given as one .co or .yml file: it has no config.py
     from rails.compat import install_nemoguardrails_alias
 
     install_nemoguardrails_alias()  # NeMo Guardrails config.py files import nemoguardrails

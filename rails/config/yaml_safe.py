@@ -43,7 +43,7 @@ def load_yaml(text: str, file: str) -> Any:
         try:
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
-            raise yaml_error(exc, file) from exc
+            raise yaml_error(exc, file, text=text) from exc
         if root is None:
             return None
         _check_expansion(root, file)
@@ -59,13 +59,42 @@ def load_yaml(text: str, file: str) -> Any:
         loader.dispose()
 
 
-def yaml_error(exc: yaml.YAMLError, file: str, key: str | None = None) -> ConfigError:
+def yaml_error(exc: yaml.YAMLError, file: str, key: str | None = None,
+               text: str | None = None) -> ConfigError:
+    """The parser's complaint, located; where the mistake is likely elsewhere (a bracket or a
+    block opened earlier), that place too, and the line with a caret."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    if context and context_mark is not None and mark is not None \
+            and context_mark.line != mark.line:
+        context += f" started at line {context_mark.line + 1}, column {context_mark.column + 1}"
     detail = f"{problem} ({context})" if context else problem
-    return ConfigError(f"{where}invalid YAML: {detail}", file=file, key=key)
+    lines = text.splitlines() if text is not None else []
+    shown = mark
+    if context and "flow" in context and context_mark is not None:
+        shown = context_mark  # an unclosed [ or {: the mistake is where it was opened
+    line_text = lines[shown.line] if shown is not None and 0 <= shown.line < len(lines) else None
+    hint = _hint(problem, line_text)
+    message = f"{where}invalid YAML: {detail}" + (f"\n  hint: {hint}" if hint else "")
+    if line_text is not None:
+        message += f"\n    {line_text}\n    {' ' * shown.column}^"
+    return ConfigError(message, file=file, key=key)
+
+
+def _hint(problem: str, line_text: str | None) -> str:
+    if line_text is not None and "\t" in line_text[:len(line_text) - len(line_text.lstrip())]:
+        return "YAML does not allow tabs for indentation; indent with spaces"
+    if "mapping values are not allowed" in problem:
+        return ("a `key: value` where a plain value was expected: quote a value that holds "
+                "': ', or check the indentation of the line")
+    if "expected '-' indicator" in problem or "expected <block end>" in problem:
+        return "the indentation of this line does not match the lines above it"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "a bracket opened here is not closed"
+    return ""
 
 
 def _value_error(problem: _ValueProblem, root: yaml.Node, file: str) -> ConfigError:

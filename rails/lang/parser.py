@@ -144,6 +144,8 @@ class DocumentParser:
         if token.startswith("$"):
             hint = ("assignments are `$name = <expression>`, `$name = execute <action>` or "
                     "`$name = ...` (spaces around `=`)")
+        elif close and line.indentation == 0 and close[0] in ("define", "import", "include"):
+            hint = f"did you mean `{close[0]}`? (`define user|bot|flow|subflow NAME`)"
         elif has_block:
             hint = ("an unknown word followed by an indented block is a legacy namespace "
                     "header, which is not supported; start the block with `define flow NAME`")
@@ -410,6 +412,7 @@ class DocumentParser:
                                  "this statement takes no parameters or body")
         else:  # an event pattern: parameters are its fields
             target = element
+        self.over_indented(start, end)
         for line, key, value in self.param_lines(start, end):
             if value is None:
                 raise self.error(line, f"parameter `{key}` has no value", "write `key: value`")
@@ -419,6 +422,20 @@ class DocumentParser:
                 raise self.error(line, str(error),
                                  'values are numbers, True/False/None, "quoted strings", '
                                  "lists/dicts of those, or `$variables`") from None
+
+    def over_indented(self, start: int, end: int) -> None:
+        """A statement indented below another one reads as that one's parameters; say it is
+        the indentation rather than failing on the "value"."""
+        for j in range(start, end):
+            line = self.lines[j]
+            text = line.text.strip()
+            if main_token(normalize(text)) in FLOW_TOKENS and ":" not in text.split('"')[0]:
+                above = self.lines[start - 1]
+                raise self.error(line, "this line is indented more than the statement above "
+                                 f"it (`{above.text.strip()}`, {above.indentation} spaces)",
+                                 "statements of one block share one indentation; indent it "
+                                 f"by {above.indentation} spaces like the line above, or "
+                                 "check for a missing `if`/`when`/`while` before it")
 
     def yaml_block(self, start: int, end: int) -> dict:
         data = {}

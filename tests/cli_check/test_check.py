@@ -83,7 +83,8 @@ def test_every_bad_file_is_reported(write_config, run_check):
 
 def test_continues_with_the_next_path_and_fails_overall(write_config, run_check):
     bad = write_config({"config.yml": "colang_version: '2.x'\n"}, name="bad")
-    good = write_config({"config.yml": "models: []\n"}, name="good")
+    good = write_config({"config.yml": "models: []\n", "a.co": 'define user hi\n  "hi"\n'},
+                        name="good")
     result = run_check(bad, good, "/no/such/folder")
     assert result.returncode == 1
     assert f"FAILED  {bad}" in result.stdout and "Colang 2.x is not supported yet" in \
