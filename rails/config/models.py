@@ -327,7 +327,7 @@ class LimitsConfig(StrictSection):
     message may build."""
 
     action_threads: int = field(default=8, ge=0, le=1024)
-    value_size: int = field(default=10_000_000, ge=1024)
+    value_size: int = field(default=10_000_000, ge=4096)
 
 
 class InteractionConfig(StrictSection):

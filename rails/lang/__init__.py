@@ -20,9 +20,10 @@ from rails.lang.expressions import (
     remember_all,
     remembered_trees,
 )
+from rails.lang.value_limits import ExpressionLimitError
 
 __all__ = ["parse", "compile_expression", "compile_coyml_flow", "ColangDocument",
-           "Expression", "ExpressionError", "clear_cache"]
+           "Expression", "ExpressionError", "ExpressionLimitError", "clear_cache"]
 
 _log = logging.getLogger("rails.lang")
 # (path, text) -> (the document's data marshalled, the trees of its expressions by text).

@@ -16,16 +16,20 @@ values, the single function `len`, and `$x` inside string literals rewritten to 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 import types
 from typing import Any, Callable, Mapping
 
-from rails.errors import ColangSyntaxError, FlowEvaluationError
+from rails.errors import ColangSyntaxError
+from rails.lang.expression_errors import ExpressionError
+from rails.lang.method_limits import check_method_call
+from rails.lang.value_limits import (SMALL, check_int_bits, check_size, check_value,
+                                     repeated_size, size_of, value_limit)
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
-MAX_STRING_LENGTH = 100_000
 MAX_POWER = 4_000_000
 MAX_SHIFT = 10_000
 FUNCTIONS: dict[str, Callable] = {"len": len}
@@ -37,14 +41,6 @@ _BLOCKED_CALLABLES = {type, isinstance, eval, exec, getattr, setattr, delattr, r
                       operator.attrgetter, operator.itemgetter, operator.methodcaller}
 _VAR_IN_STRING = re.compile(r"\$([a-zA-Z_][a-zA-Z0-9_]*)")
 _MISSING = object()
-
-
-class ExpressionError(FlowEvaluationError):
-    """An expression failed while being evaluated; names the expression and the cause."""
-
-    def __init__(self, reason: str, expression: str | None = None):
-        self.reason, self.expression = reason, expression
-        super().__init__(f"{reason} (in `{expression}`)" if expression else reason)
 
 
 class Expression:
@@ -61,7 +57,7 @@ class Expression:
             return self._evaluate(context)
         except ExpressionError as error:
             if error.expression is None:
-                raise ExpressionError(error.reason, self.text) from error.__cause__
+                raise error.naming(self.text) from error.__cause__
             raise
         except Exception as error:  # a Python error inside an operator, call or subscript
             raise ExpressionError(f"{type(error).__name__}: {error}", self.text) from error
@@ -311,55 +307,154 @@ def bare_name(name: str) -> Evaluator:
 def concatenate(parts: list[Evaluator]) -> Evaluator:
     if len(parts) == 1:
         return parts[0]
-    return lambda context: "".join(str(part(context)) for part in parts)
+    return lambda context: "".join([_text(part(context)) for part in parts])
+
+
+def _text(value: Any) -> str:
+    """`str(value)`, after checking that a container does not render too large."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is list or kind is tuple or kind is dict or kind is set:
+        check_value(value, "the text of a value")
+    return str(value)
 
 
 def formatted(value_of: Evaluator, conversion: str | None, spec: str) -> Evaluator:
     convert = {"r": repr, "s": str, "a": ascii}.get(conversion or "", None)
+    widest = max((int(n) for n in _NUMBER.findall(spec)), default=0)
 
     def render(context: Mapping[str, Any]) -> str:
         value = value_of(context)
+        if type(value) is not str:
+            check_value(value, "the text of a value")
         if convert is not None:
             value = convert(value)
-        return format(value, spec) if spec else str(value)
+        if not spec:
+            return str(value)
+        if widest > SMALL:
+            check_size(widest, f"formatting with the spec {spec!r}")
+        return format(value, spec)
     return render
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 def _safe_power(a: Any, b: Any) -> Any:
     if abs(a) > MAX_POWER or abs(b) > MAX_POWER:
-        raise ExpressionError(f"power {a} ** {b} is too large")
+        raise ExpressionError(f"power {_shown(a)} ** {_shown(b)} is too large")
+    if type(b) is int and b > 1 and isinstance(a, int) and (a > 1 or a < -1):
+        bits = b * math.log2(abs(a))
+        if bits > SMALL:
+            check_int_bits(int(bits) + 1, f"{_shown(a)} ** {_shown(b)}")
     return a ** b
 
 
-def _check_length(value: Any) -> Any:
-    if hasattr(value, "__len__") and len(value) > MAX_STRING_LENGTH:
-        raise ExpressionError(f"result longer than {MAX_STRING_LENGTH} items")
-    return value
+def _shown(value: Any) -> str:
+    """A number for an error message (Python refuses to print integers past 4,300 digits)."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"<an integer of {value.bit_length():,} bits>"
+    return repr(value)
 
 
 def _safe_mult(a: Any, b: Any) -> Any:
-    for sequence, count in ((a, b), (b, a)):
-        if hasattr(sequence, "__len__") and isinstance(count, int) \
-                and count * len(sequence) > MAX_STRING_LENGTH:
-            raise ExpressionError(f"result longer than {MAX_STRING_LENGTH} items")
+    kind_a, kind_b = type(a), type(b)
+    if kind_a is int and kind_b is int:
+        bits = a.bit_length() + b.bit_length()
+        if bits > SMALL:
+            check_int_bits(bits, "the product")
+        return a * b
+    if kind_a is float or kind_b is float:
+        return a * b
+    if isinstance(b, int) and hasattr(a, "__len__"):
+        sequence, count = a, b
+    elif isinstance(a, int) and hasattr(b, "__len__"):
+        sequence, count = b, a
+    else:
+        return a * b
+    check_size(repeated_size(sequence, count), "the repetition")
     return a * b
 
 
 def _safe_add(a: Any, b: Any) -> Any:
-    return _check_length(a + b) if hasattr(a, "__len__") else a + b
+    kind = type(a)
+    if kind is int or kind is float:
+        return a + b
+    if (kind is str or kind is bytes) and type(b) is kind:
+        check_size(len(a) + len(b), "the concatenation")
+    elif (kind is list or kind is tuple) and type(b) is kind:
+        # The slots only: the items are shared, not copied (rendering checks the rest).
+        check_size(8 * (len(a) + len(b)), "the concatenation")
+    return a + b
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    kind = type(a)
+    if kind is str or kind is bytes:
+        check_size(printf_size(a if kind is str else a.decode("latin-1"), b),
+                   "the formatted text")
+    return a % b
+
+
+_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def printf_size(template: str, args: Any) -> int:
+    """About how long `template % args` is: the template, every width and precision (a `*`
+    takes its number from the arguments), and the arguments' own text."""
+    known = _TEMPLATES.get(template)
+    if known is None:
+        known = _template_size(template)
+        if len(_TEMPLATES) < 1024:  # templates are mostly literals of the flows
+            _TEMPLATES[template] = known
+    size, stars = known
+    values = args if type(args) is tuple else (args,)
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            size += len(value)
+        elif kind is int:
+            size += (value.bit_length() >> 1) + 2  # (a generous count of its digits)
+            if stars:
+                size += abs(value)
+        elif kind is float or kind is bool or value is None:
+            size += 32
+        else:
+            size += size_of(value, value_limit.get())
+    return size
+
+
+_TEMPLATES: dict[str, tuple[int, bool]] = {}
+
+
+def _template_size(template: str) -> tuple[int, bool]:
+    size, stars = len(template), False
+    if "%" in template:
+        for width, precision in _PRINTF_SPEC.findall(template):
+            for number in (width, precision):
+                if number == "*":
+                    stars = True
+                elif number:
+                    size += int(number)
+    return size, stars
 
 
 def _safe_shift(function: Callable) -> Callable:
     def shift(a: Any, b: Any) -> Any:
         if abs(b) > MAX_SHIFT:
-            raise ExpressionError(f"shift by {b} is too large")
+            raise ExpressionError(f"shift by {_shown(b)} is too large")
+        if function is operator.lshift and type(a) is int and b > 0:
+            bits = a.bit_length() + b
+            if bits > SMALL:
+                check_int_bits(bits, f"{_shown(a)} << {b}")
         return function(a, b)
     return shift
 
 
 BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": _safe_add, "-": operator.sub, "*": _safe_mult, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod, "**": _safe_power,
+    "//": operator.floordiv, "%": _safe_mod, "**": _safe_power,
     "<<": _safe_shift(operator.lshift), ">>": _safe_shift(operator.rshift),
     "|": operator.or_, "^": operator.xor, "&": operator.and_,
 }
@@ -476,9 +571,19 @@ def call(function: Evaluator, args: list[Evaluator],
             raise ExpressionError(f"{type(target).__name__} value is not callable")
         if _is_blocked(target):
             raise ExpressionError("this function is forbidden")
-        result = target(*(arg(context) for arg in args),
-                        **{key: value(context) for key, value in kwargs})
-        return _check_length(result) if isinstance(result, (str, list, tuple)) else result
+        positional = [arg(context) for arg in args]
+        named = {key: value(context) for key, value in kwargs}
+        owner = getattr(target, "__self__", None)
+        if owner is not None:
+            check_method_call(owner, getattr(target, "__name__", ""), positional, named)
+        result = target(*positional, **named)
+        kind = type(result)
+        if kind is str or kind is bytes:
+            if len(result) > SMALL:
+                check_size(len(result))
+        elif kind is list or kind is tuple or kind is dict:
+            check_size(8 * len(result))
+        return result
     return evaluate
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from rails.lang.value_limits import check_size, size_of, value_limit
+
 # A `$reference` inside a message: a name, attribute path or subscript ending in a word
 # character or `]` (the same rule Colang uses for variables inside strings).
 VARIABLE_REFERENCE = re.compile(r"\$([^ \"'!?\-,;</]*(?:\w|]))")
@@ -23,9 +25,7 @@ class MessageRenderer:
             from jinja2 import meta
 
             if self.env is None:
-                from jinja2.sandbox import SandboxedEnvironment
-
-                self.env = SandboxedEnvironment()
+                self.env = _bounded_environment()
 
             source = text
             for reference in VARIABLE_REFERENCE.findall(text):
@@ -43,6 +43,9 @@ class MessageRenderer:
         return compiled
 
     def render(self, text: str, context: Optional[dict]) -> str:
+        """The message with its references filled in. Raises ExpressionLimitError (a
+        FlowEvaluationError) when the text would be over `limits.value_size`: checked on the
+        values before rendering, so `[$a] * 99999` is never turned into gigabytes of text."""
         if "$" not in text and "{" not in text:
             return text
         context = context or {}
@@ -51,9 +54,44 @@ class MessageRenderer:
             if all(_PLAIN_NAME.fullmatch(name) for name in references):
                 # Only `$name` references: substitute directly, exactly as Jinja would print
                 # them (str() of the value, nothing for unknown names).
+                _check_rendered(text, {name: context.get(name) for name in references},
+                                {name: text.count(f"${name}") for name in references})
                 return _substitute(text, references, context)
         template, names = self._template(text)
-        return template.render({name: context[name] for name in names if name in context})
+        values = {name: context[name] for name in names if name in context}
+        _check_rendered(text, values, {})
+        rendered = template.render(values)
+        check_size(len(rendered), f"the bot message {_excerpt(text)}")
+        return rendered
+
+
+def _check_rendered(text: str, values: dict, uses: dict) -> None:
+    size = len(text)
+    for name, value in values.items():
+        if type(value) is str:
+            size += len(value) * uses.get(name, 1)
+        elif value is not None:
+            size += size_of(value, value_limit.get()) * uses.get(name, 1)
+    check_size(size, f"the bot message {_excerpt(text)}")
+
+
+def _excerpt(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _bounded_environment() -> Any:
+    """Jinja's sandbox with the expressions' size rules on its operators (`{{ $a * $n }}`)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from rails.lang.expressions import BINARY_OPERATORS
+
+    class BoundedEnvironment(SandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            return BINARY_OPERATORS[operator](left, right)
+
+    return BoundedEnvironment()
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_]\w*")

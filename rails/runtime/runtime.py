@@ -10,6 +10,7 @@ from rails.actions import ActionOutcome
 from rails.errors import (ActionNotFoundError, DeadlineExceededError, FlowEvaluationError,
                           RuntimeLimitError)
 from rails.events import new_event_dict
+from rails.lang.value_limits import value_limit
 from rails.library.core_actions import build_event, create_event
 from rails.llm.call import call_timeout, current_call_log
 from rails.policy import PermissionDenied
@@ -71,21 +72,27 @@ class Runtime:
         """`generate_events`, extending `events` in place (saves a copy of the history)."""
         state = state if state is not None else DialogState()
         turn_log = turn_log if turn_log is not None else TurnLog()
+        limits = getattr(self.config, "limits", None)
+        size_token = value_limit.set(limits.value_size) if limits is not None else None
         timeouts = getattr(self.config, "timeouts", None)
-        if timeouts is None:
-            return await self._run(events, state, turn_log, None)
-        # Model calls of this turn are bounded by `timeouts.llm` (llm_call reads it), actions
-        # by their own limits and what is left of `timeouts.turn`.
-        token = call_timeout.set(timeouts.llm)
         try:
-            deadline = None
-            if timeouts.turn is not None:
-                import asyncio
+            if timeouts is None:
+                return await self._run(events, state, turn_log, None)
+            # Model calls of this turn are bounded by `timeouts.llm` (llm_call reads it),
+            # actions by their own limits and what is left of `timeouts.turn`.
+            token = call_timeout.set(timeouts.llm)
+            try:
+                deadline = None
+                if timeouts.turn is not None:
+                    import asyncio
 
-                deadline = asyncio.get_running_loop().time() + timeouts.turn
-            return await self._run(events, state, turn_log, deadline)
+                    deadline = asyncio.get_running_loop().time() + timeouts.turn
+                return await self._run(events, state, turn_log, deadline)
+            finally:
+                call_timeout.reset(token)
         finally:
-            call_timeout.reset(token)
+            if size_token is not None:
+                value_limit.reset(size_token)
 
     async def _run(self, events: list[dict], state: DialogState, turn_log: TurnLog,
                    deadline: float | None) -> tuple[list[dict], DialogState]:
