@@ -65,8 +65,11 @@ class Checks:
         from rails.server.completions import _engine_errors
 
         messages, config_ids, rail_types, model = parse_check_request(body)
+        if not config_ids and model is not None and model not in self.registry.available():
+            # NeMo's `model` here names the LLM, not a config: then the default config serves.
+            model = None
         try:
-            ids = self.registry.resolve(config_ids, None if config_ids else model)
+            ids = self.registry.resolve(config_ids, model)
         except ApiError as error:
             if error.code == "config_required":
                 raise _unprocessable(error.message + " (in `guardrails.config_id`)",

@@ -114,6 +114,12 @@ def test_unprocessable_requests_name_the_cause(server, body, fragment):
     assert fragment in answer.json()["error"]["message"]
 
 
+def test_model_naming_an_llm_uses_the_default_config(server):
+    answer = post(server, {"model": "gpt-4o-mini",
+                           "messages": [{"role": "user", "content": "my password"}]})
+    assert answer.status_code == 200 and answer.json()["rail"] == "block secrets"
+
+
 def test_unknown_config_is_404(server):
     answer = post(server, {"messages": [{"role": "user", "content": "hi"}],
                            "guardrails": {"config_id": "nope"}})
