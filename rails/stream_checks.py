@@ -11,7 +11,8 @@ a rail blocks, the stream ends with NeMo's error chunk, a JSON string:
 block streamed text: a rewrite cannot reach tokens already sent, so it is not applied.
 
 A window is checked like `LLMRails.check` checks an answer: one output-rails-only turn over the
-conversation with the window as the assistant's message (parallel rails stay parallel)."""
+context messages and the last user message, with the window as the assistant's message
+(parallel rails stay parallel)."""
 from __future__ import annotations
 
 import json
@@ -56,7 +57,13 @@ class WindowChecker:
     def __init__(self, rails: Any, conversation: list[dict], chunk_size: int,
                  context_size: int, stream_first: bool, emit: Callable[[Any], None]):
         self.rails = rails
-        self.conversation = list(conversation)
+        # What a window is checked with: the context messages and the last user message (as
+        # NeMo's streaming rails do); not the whole history, so a check costs the same in a
+        # long conversation.
+        last_user = next((m for m in reversed(conversation) if m.get("role") == "user"), None)
+        self.conversation = [m for m in conversation if m.get("role") == "context"]
+        if last_user is not None:
+            self.conversation.append(last_user)
         self.chunk_size, self.context_size = chunk_size, context_size
         self.stream_first = stream_first
         self.emit = emit
