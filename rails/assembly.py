@@ -29,6 +29,8 @@ class Parts:
     new_index: Callable[[Any], Any]  # settings -> a search index from the providers known now
     config_modules: list = field(default_factory=list)
     choice: Any = None  # rails.actions.choice.actions.ChoiceActions
+    # actions_metadata of actions that appear on first use (MCP servers' tools)
+    pending_metadata: dict = field(default_factory=dict)
 
     @property
     def kb(self) -> Any:
@@ -45,6 +47,12 @@ class Parts:
             await kb.build()
             self.action_params["kb"] = kb
         await self.generation.init()
+        if self.config.tool_use.mcp_servers:
+            from rails.actions.mcp_client import register_mcp_servers
+
+            await register_mcp_servers(self.dispatcher, self.config.tool_use.mcp_servers)
+            pending, self.pending_metadata = self.pending_metadata, {}
+            _apply_metadata(self.config, self.dispatcher, pending, final=True)
 
 
 def assemble(config: Any, llm: Any = None) -> Parts:
@@ -91,7 +99,7 @@ def assemble(config: Any, llm: Any = None) -> Parts:
         check_models(register_config_actions(dispatcher, config), config, llms)
     remote = _remote_client(config)
     choice = _choice_actions(config, dispatcher, action_params, remote, generation)
-    _apply_metadata(config, dispatcher)
+    pending_metadata = _apply_metadata(config, dispatcher)
     if config.tool_use.mode == "fallback" and "generate next step" not in {
             flow["id"] for flow in config.flows or []}:
         from rails.actions.choice.actions import FALLBACK_FLOW
@@ -110,7 +118,8 @@ def assemble(config: Any, llm: Any = None) -> Parts:
     return Parts(config=config, llm=main_llm, llms=llms, task_manager=task_manager,
                  dispatcher=dispatcher, runtime=runtime, generation=generation,
                  action_params=action_params, search_providers=search_providers,
-                 new_index=new_index, config_modules=config_modules, choice=choice)
+                 new_index=new_index, config_modules=config_modules, choice=choice,
+                 pending_metadata=pending_metadata)
 
 
 def _choice_actions(config: Any, dispatcher: Any, action_params: dict, remote: Any,
@@ -132,24 +141,33 @@ def _choice_actions(config: Any, dispatcher: Any, action_params: dict, remote: A
     return choice
 
 
-def _apply_metadata(config: Any, dispatcher: Any) -> None:
+def _apply_metadata(config: Any, dispatcher: Any, entries: dict | None = None,
+                    final: bool = False) -> dict:
     """config.yml's `actions_metadata` onto the registered actions; a name nothing defines
-    is an error (unless an actions server may define it)."""
+    is an error (unless an actions server may define it). With MCP servers configured, names
+    not known yet are returned, to be applied once their tools are listed (`final`)."""
     import logging
 
     from rails.errors import ActionNotFoundError
 
-    for name, overrides in (config.actions_metadata or {}).items():
+    pending: dict = {}
+    later = bool(config.tool_use.mcp_servers) and not final
+    for name, overrides in (entries if entries is not None
+                            else config.actions_metadata or {}).items():
         try:
             dispatcher.update_metadata(name, overrides or {}, where="actions_metadata")
         except ActionNotFoundError as error:
-            if not config.actions_server_url:
+            if later:
+                pending[name] = overrides
+            elif not config.actions_server_url:
                 raise ConfigError(str(error), file=config.config_path,
                                   key=f"actions_metadata.{name}") from error
-            logging.getLogger("rails").warning("actions_metadata: %s", error)
+            else:
+                logging.getLogger("rails").warning("actions_metadata: %s", error)
         except ConfigError as error:
             raise ConfigError(error.message, file=config.config_path,
                               key=f"actions_metadata.{error.key or name}") from error
+    return pending
 
 
 def new_dispatcher(config: Any) -> Any:

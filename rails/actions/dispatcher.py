@@ -418,7 +418,8 @@ class ActionDispatcher:
                 kwargs[parameter] = context.get(parameter[_CONTEXT_PREFIX_LEN:])
             _resolve_references(kwargs, context)
 
-        if remote is not None and not entry.is_system and spec.kind != CHAIN:
+        if remote is not None and not entry.is_system and spec.kind != CHAIN \
+                and not entry.meta.get("runs_locally"):  # (e.g. an MCP server's tool)
             return await self._run_remote(name, kwargs, remote, known_locally=True,
                                           deadline=deadline)
 

@@ -120,24 +120,33 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
                                            failure=failure, max_body=max_body,
                                            timeout=timeout)
 
+    from rails.server.mcp import MCP_PATH, create_mcp_endpoint, mcp_available
+
+    mcp_endpoint, mcp_running = (create_mcp_endpoint(dispatcher, token=token, timeout=timeout)
+                                 if mcp_available() else (None, contextlib.nullcontext))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):
         # Most synchronous actions wait on I/O: the default pool (CPUs + 4) is too small.
         pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
         asyncio.get_running_loop().set_default_executor(pool)
         try:
-            yield
+            async with mcp_running():
+                yield
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             if declared is not None:
                 await declared.store.close()
 
-    return Starlette(lifespan=lifespan, routes=[
+    routes = [
         Route(RUN_PATH, run, methods=["POST"]),
         Route(LIST_PATH, list_actions, methods=["GET"]),
         Route(HEALTH_PATH, health, methods=["GET"]),
         *(organisations.routes() if organisations is not None else ()),
-    ])
+    ]
+    if mcp_endpoint is not None:  # the `mcp` extra: actions as MCP tools (rails/server/mcp.py)
+        routes.append(Route(MCP_PATH, mcp_endpoint, methods=["GET", "POST", "DELETE"]))
+    return Starlette(lifespan=lifespan, routes=routes)
 
 
 async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,

@@ -1,0 +1,153 @@
+"""The actions server's Model Context Protocol endpoint: `/mcp`, streamable HTTP, through the
+official `mcp` SDK (the `mcp` extra).
+
+- `tools/list`: every non-system action the caller may run, with its name, description,
+  `inputSchema` (the action's parameter schema) and `annotations` (read-only, destructive,
+  idempotent, open-world hints, MCP's defaults where the action says nothing).
+- `tools/call`: runs the action (similes resolve) with the same checks as
+  `/v1/actions/run`; an unknown tool, bad arguments, a denial, a failure or a timeout is a
+  result with `isError: true` whose text says why.
+
+The same bearer token as the rest of the server guards it (401 before the SDK sees the
+request), and the caller's identity comes from the same headers (`X-Org-Id`, `X-User-Id`,
+`X-User-Roles`), so per-action `roles` / `organisations` / `callers` apply (caller `http`)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from typing import Any, Optional
+
+log = logging.getLogger("rails.mcp")
+
+MCP_PATH = "/mcp"
+
+
+def mcp_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("mcp") is not None
+
+
+def tools_for(dispatcher: Any, identity: Any) -> list:
+    """The MCP `Tool`s `identity` may call."""
+    import mcp.types as types
+
+    tools = []
+    for name in dispatcher.names():
+        if dispatcher.is_system_action(name):
+            continue  # system actions need the engine's injected parameters
+        decision = dispatcher.decide(name, "http", identity)
+        if decision is None or not decision.allowed:
+            continue
+        metadata = dispatcher.metadata(name)
+        hints = metadata.annotations()
+        tools.append(types.Tool(
+            name=name, title=metadata.title, description=metadata.description or None,
+            input_schema=dispatcher.parameters_schema(name),
+            annotations=types.ToolAnnotations(
+                title=metadata.title, read_only_hint=hints["readOnlyHint"],
+                destructive_hint=hints["destructiveHint"],
+                idempotent_hint=hints["idempotentHint"],
+                open_world_hint=hints["openWorldHint"])))
+    return tools
+
+
+async def call_tool(dispatcher: Any, name: str, arguments: Optional[dict], identity: Any,
+                    timeout: float) -> Any:
+    """The MCP `CallToolResult` of running action `name`."""
+    import mcp.types as types
+
+    from rails.server.actions_server import parameter_problem
+
+    def failed(message: str) -> Any:
+        return types.CallToolResult(content=[types.TextContent(type="text", text=message)],
+                                    is_error=True)
+
+    resolved = dispatcher.resolve(name)
+    if resolved is None or dispatcher.is_system_action(resolved):
+        return failed(dispatcher.not_found_message(name, " on this server"))
+    arguments = dict(arguments or {})
+    problem = parameter_problem(resolved, dispatcher.spec(resolved), arguments)
+    if problem:
+        return failed(f"bad arguments for `{resolved}`: {problem}")
+    try:
+        outcome = await asyncio.wait_for(
+            dispatcher.execute(resolved, arguments, caller="http", identity=identity), timeout)
+    except asyncio.TimeoutError:
+        return failed(f"action '{resolved}' did not finish within {timeout:g}s")
+    except Exception as error:  # LLMCallError propagates out of execute
+        log.error("action '%s' failed", resolved, exc_info=error)
+        return failed(f"{type(error).__name__}: {error}")
+    if not outcome.is_success:
+        error = outcome.error
+        log.warning("action '%s' failed over MCP: %r", resolved, error)
+        return failed(f"{type(error).__name__}: {error}" if error is not None
+                      else f"action '{resolved}' failed")
+    value = outcome.return_value
+    structured = value if isinstance(value, dict) else None
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                structured_content=structured, is_error=False)
+
+
+def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float) -> tuple:
+    """(ASGI app to mount at /mcp, an async context manager to run in the server lifespan)."""
+    from mcp.server.lowlevel import Server
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    import mcp.types as types
+
+    from rails.policy.identity import identity_from_headers
+
+    def identity_of(ctx: Any) -> Any:
+        request = getattr(ctx, "request", None)
+        headers = getattr(request, "headers", None) or {}
+        return identity_from_headers({key.lower(): value for key, value in headers.items()})
+
+    async def on_list_tools(ctx: Any, params: Any) -> Any:
+        return types.ListToolsResult(tools=tools_for(dispatcher, identity_of(ctx)))
+
+    async def on_call_tool(ctx: Any, params: Any) -> Any:
+        return await call_tool(dispatcher, params.name, params.arguments, identity_of(ctx),
+                               timeout)
+
+    server = Server("dialog-rails actions", on_list_tools=on_list_tools,
+                    on_call_tool=on_call_tool)
+    manager = StreamableHTTPSessionManager(app=server, stateless=True, json_response=True)
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and expected is not None:
+            given = dict(scope.get("headers") or ()).get(b"authorization", b"")
+            if not hmac.compare_digest(given, expected):
+                body = json.dumps({"status": "failed", "error": {
+                    "type": "Unauthorized", "message": "missing or wrong bearer token"}}).encode()
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await manager.handle_request(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def running():
+        async with manager.run():
+            yield
+
+    return _AsgiEndpoint(guarded), running
+
+
+class _AsgiEndpoint:
+    """An ASGI app Starlette's Route mounts as it is (a plain function would be taken for a
+    request handler)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
