@@ -122,8 +122,9 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
 
     from rails.server.mcp import MCP_PATH, create_mcp_endpoint, mcp_available
 
-    mcp_endpoint, mcp_running = (create_mcp_endpoint(dispatcher, token=token, timeout=timeout)
-                                 if mcp_available() else (None, contextlib.nullcontext))
+    mcp_endpoint, mcp_running = (
+        create_mcp_endpoint(dispatcher, token=token, timeout=timeout, declared=declared)
+        if mcp_available() else (None, contextlib.nullcontext))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):

@@ -96,8 +96,48 @@ async def call_tool(dispatcher: Any, name: str, arguments: Optional[dict], ident
                                 structured_content=structured, is_error=False)
 
 
-def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float) -> tuple:
-    """(ASGI app to mount at /mcp, an async context manager to run in the server lifespan)."""
+def declared_tool(action: Any) -> Any:
+    """The MCP `Tool` of an organisation's declared action (rails.actions.declared)."""
+    import mcp.types as types
+
+    from rails.actions.metadata import normalize_metadata
+
+    metadata = normalize_metadata(action.name, action.action_meta)
+    hints = metadata.annotations()
+    return types.Tool(name=action.name, description=metadata.description or None,
+                      input_schema=metadata.parameters or {"type": "object", "properties": {}},
+                      annotations=types.ToolAnnotations(
+                          read_only_hint=hints["readOnlyHint"],
+                          destructive_hint=hints["destructiveHint"],
+                          idempotent_hint=hints["idempotentHint"],
+                          open_world_hint=hints["openWorldHint"]))
+
+
+async def call_declared(action: Any, arguments: dict, timeout: float) -> Any:
+    import mcp.types as types
+
+    from rails.actions.declared.models import resolve_model
+
+    try:
+        model = resolve_model(action.name, action.declaration.model, action.models)
+        result = await asyncio.wait_for(action.complete(arguments, llm=model), timeout)
+    except asyncio.TimeoutError:
+        message, failed = f"action '{action.name}' did not finish within {timeout:g}s", True
+    except Exception as error:  # a missing placeholder, the model failing: said, not raised
+        message, failed = f"{type(error).__name__}: {error}", True
+    else:
+        value = result.value
+        message = value if isinstance(value, str) else json.dumps(value, default=str)
+        failed = False
+    return types.CallToolResult(content=[types.TextContent(type="text", text=message)],
+                                is_error=failed)
+
+
+def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float,
+                        declared: Any = None) -> tuple:
+    """(ASGI app to mount at /mcp, an async context manager to run in the server lifespan).
+    `declared` (a DeclaredActionRegistry): the caller's organisation (`X-Org-Id`) also sees
+    and runs its declared actions, and no other organisation's."""
     from mcp.server.lowlevel import Server
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
     import mcp.types as types
@@ -110,10 +150,22 @@ def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float
         return identity_from_headers({key.lower(): value for key, value in headers.items()})
 
     async def on_list_tools(ctx: Any, params: Any) -> Any:
-        return types.ListToolsResult(tools=tools_for(dispatcher, identity_of(ctx)))
+        identity = identity_of(ctx)
+        tools = tools_for(dispatcher, identity)
+        if declared is not None and identity.organisation:
+            own = [declared_tool(action) for action in await declared.list(
+                identity.organisation)]
+            names = {tool.name for tool in own}
+            tools = own + [tool for tool in tools if tool.name not in names]
+        return types.ListToolsResult(tools=tools)
 
     async def on_call_tool(ctx: Any, params: Any) -> Any:
-        return await call_tool(dispatcher, params.name, params.arguments, identity_of(ctx),
+        identity = identity_of(ctx)
+        if declared is not None and identity.organisation:
+            action = await declared.get(identity.organisation, params.name)
+            if action is not None:
+                return await call_declared(action, dict(params.arguments or {}), timeout)
+        return await call_tool(dispatcher, params.name, params.arguments, identity,
                                timeout)
 
     server = Server("dialog-rails actions", on_list_tools=on_list_tools,

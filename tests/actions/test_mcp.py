@@ -117,3 +117,66 @@ def test_an_unreachable_mcp_server_is_a_clear_error(write_config, unused_port):
     with pytest.raises(ActionError, match=f"MCP server 'nowhere' at http://127.0.0.1:"
                                           f"{unused_port}/mcp: listing its tools failed"):
         app.generate(messages=[{"role": "user", "content": "hi"}])
+
+
+def _fake_model_endpoint(answer: str):
+    """A loopback OpenAI-compatible endpoint answering every chat request with `answer`."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            data = json.dumps({"choices": [{"index": 0, "message": {
+                "role": "assistant", "content": answer}}]}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+async def test_an_organisations_declared_actions_are_its_tools_only(launch_actions_server,
+                                                                   tmp_path):
+    model, url = _fake_model_endpoint("- one\n- two\n- three")
+    folder = tmp_path / "served"
+    folder.mkdir()
+    (folder / "actions.py").write_text((SERVED / "actions.py").read_text())
+    (folder / "config.yml").write_text(
+        f"models:\n  - type: main\n    engine: openai\n    model: fake\n"
+        f"    parameters: {{base_url: \"{url}\", api_key: unused}}\n")
+    server = launch_actions_server("--actions-db", str(tmp_path / "actions.sqlite3"),
+                                   config=folder, token=TOKEN)
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers={
+                "Authorization": f"Bearer {TOKEN}"}) as http:
+            created = await http.post("/v1/actions", headers={"X-Org-Id": "acme"}, json={
+                "action_name": "summarize_document", "kind": "llm",
+                "description": "Summarize a document in 3 bullet points",
+                "template": "Summarize:\n\n{{document_text}}"})
+            assert created.status_code in (200, 201), created.text
+        async with client(server, **{"X-Org-Id": "acme"}) as mcp:
+            tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
+            summary = tools["summarize_document"]
+            assert summary.description == "Summarize a document in 3 bullet points"
+            assert summary.input_schema["required"] == ["document_text"]
+            assert summary.annotations.read_only_hint is True
+            result = await mcp.call_tool("summarize_document", {"document_text": "long"})
+            assert not result.is_error and result.content[0].text == "- one\n- two\n- three"
+        async with client(server, **{"X-Org-Id": "other-org"}) as mcp:
+            names = {tool.name for tool in (await mcp.list_tools()).tools}
+            assert "summarize_document" not in names
+            missing = await mcp.call_tool("summarize_document", {"document_text": "x"})
+            assert missing.is_error
+    finally:
+        server.stop()
+        model.shutdown()
+        model.server_close()
