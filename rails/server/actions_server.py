@@ -120,11 +120,11 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
                                            failure=failure, max_body=max_body,
                                            timeout=timeout)
 
-    from rails.server.mcp import MCP_PATH, create_mcp_endpoint, mcp_available
+    from rails.server.mcp import MCP_PATH, LazyMcpEndpoint, mcp_available
 
-    mcp_endpoint, mcp_running = (
-        create_mcp_endpoint(dispatcher, token=token, timeout=timeout, declared=declared)
-        if mcp_available() else (None, contextlib.nullcontext))
+    mcp_endpoint = (LazyMcpEndpoint(dispatcher, token=token, timeout=timeout, declared=declared)
+                    if mcp_available() else None)
+    mcp_running = mcp_endpoint.running if mcp_endpoint is not None else contextlib.nullcontext
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any):

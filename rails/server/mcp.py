@@ -203,3 +203,56 @@ class _AsgiEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
+
+
+class LazyMcpEndpoint:
+    """/mcp without slowing the server's start: the SDK (about a second of imports) loads in
+    a worker thread once the server runs, and its session manager runs in a task of the
+    server's lifespan; a request arriving before that waits for it."""
+
+    def __init__(self, dispatcher: Any, *, token: Optional[str], timeout: float,
+                 declared: Any = None):
+        self._build = lambda: create_mcp_endpoint(dispatcher, token=token, timeout=timeout,
+                                                  declared=declared)
+        self._endpoint: Any = None
+        self._ready: Any = None
+        self._failure: Optional[BaseException] = None
+
+    @contextlib.asynccontextmanager
+    async def running(self):
+        self._ready = asyncio.Event()
+        stop = asyncio.Event()
+
+        async def serve() -> None:
+            try:
+                endpoint, run = await asyncio.to_thread(self._build)
+                async with run():
+                    self._endpoint = endpoint
+                    self._ready.set()
+                    await stop.wait()
+            except Exception as error:  # the rest of the server keeps working
+                log.error("the MCP endpoint could not start", exc_info=error)
+                self._failure = error
+                self._ready.set()
+
+        task = asyncio.create_task(serve())
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._ready is not None:
+            await self._ready.wait()
+        if self._endpoint is None:
+            reason = self._failure or RuntimeError("the server is not running")
+            body = json.dumps({"status": "failed", "error": {
+                "type": "McpUnavailable", "message": f"MCP is unavailable: "
+                f"{type(reason).__name__}: {reason}"}}).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._endpoint(scope, receive, send)
