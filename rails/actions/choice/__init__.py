@@ -4,10 +4,12 @@ engine runs them and feeds the results back, for a bounded number of steps, then
 
 Reached from a flow (`$answer = execute choose_action(actions=["A", "B"])` then
 `bot $answer`), as the dialog mode `tool_use.mode: fallback` of config.yml, and from Python
-(`rails.actions.choice.choose(app, messages, ...)`)."""
+(`rails.actions.choice.choose(app, messages=..., actions=[...])`)."""
 from __future__ import annotations
 
+from rails.actions.choice.api import choose, choose_sync
 from rails.actions.choice.loop import ChoiceLoop, ChoiceResult
 from rails.actions.choice.offer import ToolOffer, offered_tools
 
-__all__ = ["ChoiceLoop", "ChoiceResult", "ToolOffer", "offered_tools"]
+__all__ = ["ChoiceLoop", "ChoiceResult", "ToolOffer", "choose", "choose_sync",
+           "offered_tools"]

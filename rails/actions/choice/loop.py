@@ -156,9 +156,13 @@ class ChoiceLoop:
         """The first rail (an action) that blocks, or None. A rail blocks by returning a falsy
         value (or one its `output_mapping` calls blocked), or by failing."""
         for name in names:
+            # The values reach the rail as the parameters it names and in its `context`.
+            spec = self.dispatcher.spec(name)
+            wanted = spec.params if spec is not None and not spec.var_keyword else values
             outcome = await self.dispatcher.execute(
-                name, {}, context={**context, **values}, events=events,
-                injected=self.injected, remote=self.remote)
+                name, {key: value for key, value in values.items() if key in wanted},
+                context={**context, **values}, events=events, injected=self.injected,
+                remote=self.remote)
             if not outcome.is_success:
                 log.warning("tool rail '%s' failed, blocking: %r", name, outcome.error)
                 return name
