@@ -128,8 +128,9 @@ def _check_config(path: str, report: CheckReport) -> None:
         ("knowledge base", f"{len(config.docs or [])} document(s)"),
         ("search index", _search_index(config)),
         ("actions", _listing(actions)),
-        ("declared actions", _listing(declared)),
     ]
+    if declared:
+        report.summary.append(("declared actions", _listing(declared)))
 
 
 def _search_index(config: Any) -> str:
