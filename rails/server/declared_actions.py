@@ -14,7 +14,9 @@ and runs only its own actions (another's are 404 to it).
   against the input and earlier outputs. An organisation's own action wins over a server
   action (the served configs' Python and declared actions) of the same name.
   -> `{"status": "success", "result": <last output>, "outputs": {outputKey: value},
-  "steps": [{"type", "outputKey", "result"}]}`.
+  "steps": [{"type", "outputKey", "result"}], "usage": {"llm_calls", "prompt_tokens",
+  "completion_tokens", "total_tokens"}}` (one action: `status`, `result`, `usage`). Each
+  model call is logged with the organisation, task (`llm_action:<name>`), model and tokens.
 
 Failures are `{"status": "failed", "error": {"type", "message", "field"?, "step"?}}`: 400
 (no or bad X-Org-Id, not JSON), 404, 409, 413, 422 (a field, a placeholder without a value,
@@ -112,11 +114,31 @@ class DeclaredActionsAPI:
     # -- running ---------------------------------------------------------------------------
 
     async def _run(self, request: Any, org: str) -> Any:
-        payload = await self._json(request)
+        """Runs the body's action or steps with their model calls recorded: each is logged
+        (organisation, task, model, tokens, time) and the answer carries their `usage`."""
+        from rails.llm.call import LLMCallLog, current_call_log
+
+        calls = LLMCallLog()
+        token = current_call_log.set(calls)
+        try:
+            body = await self._run_body(await self._json(request), org)
+        finally:
+            current_call_log.reset(token)
+            for call in calls.calls:
+                log.info("org %s: %s on %s: %s prompt + %s completion tokens, %.2fs", org,
+                         call.task, call.llm_model_name, call.prompt_tokens,
+                         call.completion_tokens, call.duration or 0.0)
+        body["usage"] = {
+            "llm_calls": len(calls.calls),
+            **{key: sum(getattr(call, key) or 0 for call in calls.calls)
+               for key in ("prompt_tokens", "completion_tokens", "total_tokens")}}
+        return _json(body)
+
+    async def _run_body(self, payload: Any, org: str) -> dict:
         if isinstance(payload, dict) and "action_name" in payload:
             name, values = _single_action(payload)
             value, _ = await self._run_step(org, name, values, step=None)
-            return _json({"status": "success", "result": value})
+            return {"status": "success", "result": value}
         source: Any = payload
         scope: dict[str, Any] = {}
         if isinstance(payload, dict) and ("steps" in payload or "type" in payload):
@@ -145,8 +167,7 @@ class DeclaredActionsAPI:
             if key:
                 outputs[key] = value
             done.append({"type": step.type, "outputKey": key, "result": value})
-        return _json({"status": "success", "result": value, "outputs": outputs,
-                      "steps": done})
+        return {"status": "success", "result": value, "outputs": outputs, "steps": done}
 
     async def _run_step(self, org: str, name: str, values: dict,
                         step: Optional[int]) -> tuple[Any, Optional[str]]:

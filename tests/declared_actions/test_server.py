@@ -191,7 +191,9 @@ def test_run_one_action_with_its_model_and_settings(server, chat_endpoint):
     response = httpx.post(server.url + "/v1/actions/run", headers=ACME, json={
         "action_name": "summarize_document", "action_parameters": {"document_text": hostile}})
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "success", "result": "- one\n- two\n- three"}
+    assert response.json() == {"status": "success", "result": "- one\n- two\n- three",
+                               "usage": {"llm_calls": 1, "prompt_tokens": 21,
+                                         "completion_tokens": 7, "total_tokens": 28}}
     [request] = chat_endpoint.requests
     assert request["model"] == "gpt-4"
     assert (request["max_tokens"], request["temperature"]) == (500, 0.7)
@@ -216,6 +218,7 @@ def test_run_a_workflow_of_steps(server, chat_endpoint):
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["outputs"] == {"summary": "the summary", "ticket": {"category": "billing"}}
+    assert body["usage"]["llm_calls"] == 2 and body["usage"]["total_tokens"] == 56
     assert body["result"] == 2 and [step["type"] for step in body["steps"]] == [
         "summarize_document", "classify_ticket", "word_count"]
     assert chat_endpoint.prompts()[0].endswith("Invoice 12 was charged twice.")
