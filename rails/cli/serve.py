@@ -62,6 +62,9 @@ def _add_common(parser) -> None:
                         help="load a config again when its files change (for development)")
     parser.add_argument("--preload", action="store_true",
                         help="load every config at start-up and stop if one is broken")
+    parser.add_argument("--token", metavar="TOKEN", default=None,
+                        help="require `Authorization: Bearer TOKEN` on the API routes (default: "
+                             "$DIALOG_RAILS_SERVER_TOKEN; none: open)")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes (default 1); they share threads through the "
                              "SQLite file or Redis")
@@ -98,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from rails.errors import RailsError
     from rails.server.api_errors import ApiError
+    from rails.server.auth import server_token
     from rails.server.factory import ServerSettings, build_parts
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -116,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         config_paths=getattr(args, "config_paths", []), prefix=args.prefix,
         chat_ui=not args.disable_chat_ui, auto_reload=args.auto_reload,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
-        max_connections=args.max_connections)
+        max_connections=args.max_connections, token=server_token(args.token))
     try:
         from rails.server.http_protocol import configure
         from rails.server.prefix import normalize_prefix

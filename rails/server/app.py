@@ -119,6 +119,10 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         Route("/health", health, methods=["GET"]),
         *interactions.routes(),  # buttons, questions, threads (rails/server/interaction_routes)
     ]
+    if chat_ui:
+        from rails.server.ui_routes import ui_routes
+
+        routes += ui_routes()
     application = guarded(Starlette)(routes=routes, lifespan=lifespan, exception_handlers={
         ApiError: api_error, HTTPException: http_error, Exception: unexpected_error})
     # Reachable for embedding applications and tests (e.g. to swap the thread store).

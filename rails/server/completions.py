@@ -120,8 +120,10 @@ class ChatCompletions:
                 pieces: list[str] = []
                 closing: dict = {}
                 results: list[Any] = []
-                extra = ({} if turn is None else
-                         {"state": turn.rails_state(), "on_result": results.append})
+                extra: dict = {} if turn is None else {"state": turn.rails_state()}
+                if turn is not None or request.log_requested or request.options.output_vars:
+                    # (only then: custom rails objects need not know the parameter)
+                    extra["on_result"] = results.append
                 with _engine_errors(), self._interaction_scope(
                         request, request.thread_id, model, stream=True):
                     async for piece in rails.stream_async(
@@ -150,7 +152,8 @@ class ChatCompletions:
             # The headers are sent already: the error travels as an event, as OpenAI does.
             yield _sse(error.body())
             return
-        yield event({}, "stop")
+        yield _sse(_last_chunk(chunk_body(completion_id, model, created, {}, "stop"),
+                               request, results[0] if results else None))
         yield "data: [DONE]\n\n"
 
     def _interaction_scope(self, request: ChatRequest, thread_id: Optional[str], model: str,
@@ -270,7 +273,19 @@ def _engine_errors():
 
 
 def _sse(data: dict) -> str:
-    return f"data: {json.dumps(data)}\n\n"
+    return f"data: {json.dumps(data, default=str)}\n\n"
+
+
+def _last_chunk(chunk: dict, request: ChatRequest, result: Any) -> dict:
+    """What a whole answer carries besides the message (the rails log, output_data), on the
+    stream's last chunk as extra fields, which OpenAI's clients keep on the chunk object."""
+    if result is None:
+        return chunk
+    if request.log_requested and getattr(result, "log", None) is not None:
+        chunk["log"] = result.log.model_dump(mode="json")
+    if getattr(result, "output_data", None) is not None:
+        chunk["output_data"] = result.output_data
+    return chunk
 
 
 def _ui_sse(chunk: dict, event: dict) -> str:

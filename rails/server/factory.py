@@ -32,6 +32,7 @@ class ServerSettings:
     header_timeout: Optional[float] = None
     body_timeout: Optional[float] = None
     max_connections: Optional[int] = None
+    token: Optional[str] = None      # required on the API routes when set (rails.server.auth)
 
 
 def build_parts(settings: ServerSettings) -> tuple[ConfigRegistry, ThreadStore]:
@@ -67,6 +68,10 @@ def build_app(settings: ServerSettings, parts: Optional[tuple] = None) -> Any:
     registry, threads = parts or build_parts(settings)
     app = create_app(registry, threads, max_body_bytes=settings.max_body_bytes,
                      chat_ui=settings.chat_ui)
+    if settings.token:
+        from rails.server.auth import BearerToken
+
+        app = BearerToken(app, settings.token)
     prefix = normalize_prefix(settings.prefix)
     return PrefixedApp(app, prefix) if prefix else app
 

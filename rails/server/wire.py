@@ -62,9 +62,6 @@ def parse_chat_request(body: Any) -> ChatRequest:
                                 if body.get(name) is not None}
     request.options, request.log_requested = _options(body.get("options"),
                                                       request.extra_llm_params)
-    if request.stream and (request.log_requested or request.options.output_vars):
-        raise bad_request("the rails log and `output_vars` come with whole answers only; "
-                          "drop them or `stream: true`", param="options")
     state = body.get("state")
     if state is not None:
         if not isinstance(state, dict):
