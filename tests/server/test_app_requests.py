@@ -90,8 +90,6 @@ async def test_path_like_config_ids_are_not_found(echo_app):
     ({"options": []}, "options", "object"),
     ({"context": "x"}, "context", "object"),
     ({"state": {"events": []}, "stream": True}, "state", "stream"),
-    ({"stream": True, "options": {"log": {"activated_rails": True}}}, "options", "whole answers"),
-    ({"stream": True, "options": {"output_vars": True}}, "options", "whole answers"),
 ])
 async def test_invalid_bodies_get_400_naming_the_field(echo_app, body, param, words):
     app = await echo_app("solo")
