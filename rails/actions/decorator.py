@@ -26,7 +26,8 @@ def action(is_system_action: Any = False, name: Optional[str] = None,
     evaluated into `ActionOutcome.blocked`.
 
     `timeout` (seconds): this action's deadline, instead of `timeouts.action` of config.yml
-    (`timeouts.actions.<name>` there overrides it again).
+    (`timeouts.actions.<name>` there overrides it again); `float("inf")`: none of its own, only
+    the turn's deadline (for actions made of several bounded steps).
 
     `@action` also works without parentheses.
     """

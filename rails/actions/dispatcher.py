@@ -32,6 +32,7 @@ log = logging.getLogger("rails.actions")
 _CONTEXT_PREFIX_LEN = len(callables.CONTEXT_PREFIX)
 _MODEL_PARAMS = frozenset({"llm", "llms", "llm_task_manager"})
 _DEFAULT = object()
+_INFINITY = float("inf")
 
 
 class _Entry:
@@ -492,8 +493,8 @@ class ActionDispatcher:
                 if key in timeouts.actions:
                     return timeouts.actions[key], f"timeouts.actions.{key}"
         own = entry.meta.get("timeout")
-        if own is not None:
-            return own, "@action(timeout=...)"
+        if own is not None:  # (infinite: only the turn's deadline)
+            return (own if own != _INFINITY else None), "@action(timeout=...)"
         if timeouts is None:
             return None, ""
         limit, setting = timeouts.action, "timeouts.action"

@@ -116,18 +116,7 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
     else:
         work = _langchain_call(llm, traits, prompt, stop, temperature, max_tokens,
                                llm_params, handler)
-    limit = call_timeout.get()
-    if limit is None:
-        completion = await work
-    else:
-        try:
-            completion = await bounded(work, limit)
-        except Expired:
-            raise LLMTimeoutError(
-                f"the model call for task '{getattr(task, 'value', task) or 'unknown'}' to "
-                f"{traits.name} did not answer within {limit:g} s (timeouts.llm); it was "
-                "cancelled", limit=limit,
-                endpoint=getattr(llm, "base_url", None)) from None
+    completion = await within_llm_deadline(work, llm, task, traits.name)
     log = current_call_log.get()
     if log is not None:
         duration = time.perf_counter() - clock
@@ -140,6 +129,23 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
             finished_at=started + duration, llm_model_name=traits.name,
             raw_response=completion.raw))
     return completion.text
+
+
+async def within_llm_deadline(work: Any, llm: Any, task: Any = None,
+                              name: Optional[str] = None) -> Any:
+    """Await one model call (`work`) within the turn's `timeouts.llm`; past it the call is
+    cancelled and LLMTimeoutError raised. For code that calls a model without `llm_call`
+    (tool calling), so that every model call has the same deadline."""
+    limit = call_timeout.get()
+    if limit is None:
+        return await work
+    try:
+        return await bounded(work, limit)
+    except Expired:
+        raise LLMTimeoutError(
+            f"the model call for task '{getattr(task, 'value', task) or 'unknown'}' to "
+            f"{name or model_name(llm)} did not answer within {limit:g} s (timeouts.llm); it "
+            "was cancelled", limit=limit, endpoint=getattr(llm, "base_url", None)) from None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
@@ -28,6 +29,7 @@ class FakeOpenAI:
         self.script: list[dict] = []
         self.requests: list[dict] = []
         self.repeat_last = False
+        self.delay = 0.0  # seconds each answer takes
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +37,8 @@ class FakeOpenAI:
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length))
                 fake.requests.append(body)
+                if fake.delay:
+                    time.sleep(fake.delay)
                 if fake.script:
                     message = fake.script.pop(0) if not (
                         fake.repeat_last and len(fake.script) == 1) else fake.script[0]

@@ -38,7 +38,9 @@ class ChoiceActions:
         self.injected, self.remote, self.instructions = injected, remote, instructions
         self.confirmer = confirmer
 
-    @action(is_system_action=True, name="choose_action")
+    # Several model calls and actions, each bounded by its own deadline: the loop as a whole
+    # has none of its own (the turn's still applies).
+    @action(is_system_action=True, name="choose_action", timeout=float("inf"))
     async def choose_action(self, actions: Optional[list] = None,
                             max_steps: Optional[int] = None, events: Optional[list] = None,
                             context: Optional[dict] = None, state: Any = None) -> str:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from rails.actions.choice.prompt import parse_reply, render_prompt, tool_call_dict
-from rails.llm.call import LLMCallInfo, current_call_log, llm_call, model_name
+from rails.errors import LLMCallError
+from rails.llm.call import (LLMCallInfo, current_call_log, llm_call, model_name,
+                            within_llm_deadline)
 
 TASK = "choose_action"
 
@@ -63,8 +65,8 @@ async def _openai_step(llm, conversation, offers, instructions, final) -> ModelT
     messages = _with_instructions(conversation, instructions)
     tools = [offer.openai_tool() for offer in offers]
     started, clock = time.time(), time.perf_counter()
-    completion = await llm.chat_with_tools(messages, tools,
-                                           tool_choice="none" if final and tools else None)
+    completion = await within_llm_deadline(llm.chat_with_tools(
+        messages, tools, tool_choice="none" if final and tools else None), llm, TASK)
     _record(llm, messages, completion.text, completion.raw, started, clock,
             completion.prompt_tokens, completion.completion_tokens, completion.total_tokens)
     calls = [] if final else list(completion.tool_calls or [])
@@ -81,7 +83,9 @@ async def _langchain_step(llm, conversation, offers, instructions, final) -> Mod
     model = llm if final or not offers else llm.bind_tools(
         [offer.openai_tool() for offer in offers])
     try:
-        answer = await model.ainvoke(messages)
+        answer = await within_llm_deadline(model.ainvoke(messages), llm, TASK)
+    except LLMCallError:
+        raise
     except Exception as error:
         raise langchain_error(llm, error) from error
     text = answer.content if isinstance(answer.content, str) else _blocks_text(answer.content)
