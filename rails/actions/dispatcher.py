@@ -484,14 +484,15 @@ class ActionDispatcher:
         entry = (entry_or_name if isinstance(entry_or_name, _Entry)
                  else self._entry(entry_or_name))
         timeouts = self.timeouts
-        if entry is None:
+        name = entry.name if entry is not None else str(entry_or_name)
+        if timeouts is not None and timeouts.actions:
+            for key in (name, normalize_action_name(name)):
+                if key in timeouts.actions:
+                    return timeouts.actions[key], f"timeouts.actions.{key}"
+        if entry is None:  # an action only the actions server knows
             if timeouts is None:
                 return None, ""
             return timeouts.action, "timeouts.action"
-        if timeouts is not None and timeouts.actions:
-            for key in (entry.name, normalize_action_name(entry.name)):
-                if key in timeouts.actions:
-                    return timeouts.actions[key], f"timeouts.actions.{key}"
         own = entry.meta.get("timeout")
         if own is not None:  # (infinite: only the turn's deadline)
             return (own if own != _INFINITY else None), "@action(timeout=...)"

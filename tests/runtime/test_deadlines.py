@@ -402,3 +402,30 @@ def test_timeouts_are_validated_with_the_key_named(write_config):
         from rails.actions import action
 
         action(timeout=0)
+
+
+# -- remote actions ------------------------------------------------------------------------
+
+def test_a_remote_action_past_its_limit_is_cancelled_naming_the_server(write_config):
+    from tests.actions.conftest import TEST_TOKEN, start_actions_server
+
+    server = start_actions_server()
+    try:
+        folder = write_config({
+            "config.yml": YAML.format(extra=(
+                f"actions_server_url: {server.url}\n"
+                f"actions_server: {{token: {TEST_TOKEN}}}\n"
+                "timeouts:\n  actions:\n    nap: 0.3\n")),
+            "flows.co": FLOWS.replace("execute slow_action", "execute nap(seconds=5)"),
+            "actions.py": ACTIONS.format(body="")})
+        app = LLMRails(RailsConfig.from_path(str(folder)))
+        started = time.monotonic()
+        assert ask(app, "run the slow one") == FALLBACK
+        assert time.monotonic() - started < 3
+        error = only_error(app)
+        assert error.type == "ActionTimeoutError"
+        assert "action 'nap' on the actions server" in error.message
+        assert "0.3 s (timeouts.actions.nap)" in error.message
+        assert ask(app, "something else") != FALLBACK  # the next turn is unaffected
+    finally:
+        server.stop()
