@@ -97,6 +97,9 @@ def _options(onnxruntime: Any, threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
+    # No arena: it keeps the peak of the largest batch ever encoded (tens of MB after a build)
+    # for the life of the process; without it that memory goes back after the build.
+    options.enable_cpu_mem_arena = False
     return options
 
 

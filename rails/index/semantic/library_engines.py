@@ -82,7 +82,9 @@ class SentenceTransformersEncoder:
         self._np = np
         self.model_id = f"sentence-transformers:{name}@{_digest(str(location))}"
         self.description = f"{name} (sentence-transformers, from {location})"
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension  # the name before v6
+        self.dimension = int(dimension() or 0)
 
     def encode(self, texts: list[str]) -> Any:
         np = self._np
