@@ -197,6 +197,11 @@ class DeclaredActionsAPI:
         dispatcher = self.dispatcher
         if not dispatcher.has(name):
             raise _missing(name)
+        from rails.server.actions_server import parameter_problem
+
+        problem = parameter_problem(name, dispatcher.spec(name), values)
+        if problem:
+            raise _Refusal(422, "InvalidParameters", problem)
         outcome = await dispatcher.execute(name, values)
         if not outcome.is_success:
             raise outcome.error or RuntimeError(f"action '{name}' failed")

@@ -290,6 +290,10 @@ def test_served_actions_still_run_without_an_organisation(server, chat_endpoint)
     assert declared.status_code == 200, declared.text
     assert declared.json()["result"]["return_value"] == "HI!"
     assert chat_endpoint.requests[0]["model"] == "gpt-4o-mini"
+    wrong = httpx.post(server.url + "/v1/actions/run", headers=ACME, json=[
+        {"type": "word_count", "properties": {"txt": "a b"}}])
+    assert wrong.status_code == 422 and error_of(wrong)["step"] == 0
+    assert "text" in error_of(wrong)["message"]
     listed = {item["name"]: item for item in httpx.get(server.url + "/v1/actions/list").json()}
     assert listed["shout"]["parameters"]["required"] == ["text"]
 
