@@ -13,6 +13,8 @@ class NemoRailsAPI:
     _parts: Any
     _history: Any
     _loop_thread: Any
+    _ready: Any
+    _prepared: bool
 
     async def process_events_async(self, events: list[dict], state: Optional[dict] = None,
                                    blocking: bool = False) -> tuple[list[dict], dict]:
@@ -41,6 +43,16 @@ class NemoRailsAPI:
         parts.llms["main"] = llm
         parts.action_params["llm"] = llm
         parts.generation.llm = llm
+
+    def register_embedding_provider(self, cls: type, name: Optional[str] = None) -> Any:
+        """Serve `embedding_engine: <name>` with `cls` (NeMo's EmbeddingModel interface:
+        `encode` and/or `encode_async`); `name` defaults to `cls.engine_name`. Indexes are
+        rebuilt with it on the next call."""
+        from rails.index.semantic.custom import register_embedding_provider
+
+        register_embedding_provider(cls, name)
+        self._ready, self._prepared = None, False
+        return self
 
     # -- attributes NeMo code reads ----------------------------------------------------------
 

@@ -32,6 +32,8 @@ NEMO_PATHS: dict[str, str] = {
     "kb.kb": "rails.index",
     "embeddings": "rails.index",
     "embeddings.index": "rails.index",
+    "embeddings.providers": "rails.index.semantic.custom",
+    "embeddings.providers.base": "rails.index.semantic.custom",
 }
 
 NEMO, OURS = "nemoguardrails", "rails"

@@ -41,6 +41,14 @@ def choose_encoder(engine: Optional[str], model: Optional[str],
     name = (engine or "").strip().lower()
     if name in LEXICAL_ENGINES:
         return EncoderChoice(None, "")
+    from rails.index.semantic.custom import RegisteredEncoder, registered_model
+
+    custom = registered_model(name)
+    if custom is not None:  # register_embedding_provider: the user's own model
+        options = dict(parameters.get("embedding_parameters") or {})
+        key = ("registered", name, id(custom), model, repr(sorted(options.items())))
+        return encoder_choice(_shared(key, lambda: RegisteredEncoder(engine, custom, model,
+                                                                     options)))
     if name in FASTEMBED_ENGINES or name in SENTENCE_TRANSFORMERS_ENGINES:
         encoder, reason = _library_encoder(name, model, parameters)
         if encoder is not None:

@@ -105,7 +105,7 @@ class SemanticSearchProvider(EmbeddingSearchProvider):
                     and all(self.group_key in item.meta for item in self._items))
 
     def _encode(self, texts: list[str]) -> Any:
-        if not self.use_cache:
+        if not self.use_cache or not getattr(self.encoder, "disk_cache", True):
             self.cache_hits, self.cache_misses = 0, len(texts)
             return self.encoder.encode(texts)
         from rails.index.semantic.vector_cache import VectorCache
