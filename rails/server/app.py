@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any, Optional
 
+from rails.server import nemo_hooks
 from rails.server.api_errors import ApiError
 from rails.server.checks import Checks
 from rails.server.completions import ChatCompletions
@@ -42,7 +43,9 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     interactions = InteractionRoutes(registry, threads, completions, max_body_bytes)
 
     async def chat_completions(request: Request):
-        body = parse_chat_request(await _json_body(request, max_body_bytes))
+        raw = await _json_body(request, max_body_bytes)
+        nemo_hooks.notify_loggers("/v1/chat/completions", raw)
+        body = parse_chat_request(raw)
         if not body.stream:
             try:  # a client that goes away cancels its turn
                 answer = await unless_disconnected(request.receive, completions.complete(body))
@@ -77,6 +80,9 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     async def list_configs(request: Request):
         return JSONResponse([{"id": item} for item in registry.available()])
 
+    async def list_challenges(request: Request):
+        return JSONResponse(nemo_hooks.challenges)
+
     async def health(request: Request):
         return JSONResponse({"status": "ok"})
 
@@ -107,8 +113,8 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         finally:
             await interactions.stop()
             await registry.aclose()
-            if threads is not None:
-                await threads.close()
+            for store in {id(s): s for s in (threads, completions.threads) if s}.values():
+                await store.close()
 
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -116,6 +122,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
         Route("/v1/rails/configs", list_configs, methods=["GET"]),
+        Route("/v1/challenges", list_challenges, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         *interactions.routes(),  # buttons, questions, threads (rails/server/interaction_routes)
     ]
@@ -129,7 +136,24 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     application.state.registry = registry
     application.state.completions = completions
     application.state.chat_ui = chat_ui
+    _start_nemo_hooks(application, registry, completions, interactions)
     return application
+
+
+def _start_nemo_hooks(application: Any, registry: Any, completions: Any,
+                      interactions: Any) -> None:
+    """The served folder's challenges.json and config.py `init(app)` (NeMo's start-up); a
+    DataStore registered there, or before, keeps the threads from then on."""
+    from rails.server import nemo_hooks
+
+    nemo_hooks.start_up(getattr(registry, "root", None), application)
+    if nemo_hooks.datastore is not None and completions.threads is not None:
+        from rails.state.datastore_store import DataStoreThreads
+        from rails.state.signing import StateSeal, signing_key
+
+        store = DataStoreThreads(nemo_hooks.datastore)
+        completions.threads = interactions.threads = store
+        completions.state_seal = StateSeal(signing_key(store))
 
 
 async def _json_body(request: Any, limit: int) -> Any:
