@@ -41,3 +41,40 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A private redis-server on a free port, or a skip that says why (a failure in CI, where
+    .ci/run installs it)."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "no redis-server binary on PATH: the Redis store is not tested against a " \
+                 "real server here"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI is set: install redis-server)")
+        print(reason, file=sys.stderr)
+        pytest.skip(reason)
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)

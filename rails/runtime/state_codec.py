@@ -99,7 +99,9 @@ def load_state(data: Any, index: Any, digest: str, *, rails_config: Any,
 
 
 def _mapping(data: dict, key: str) -> dict:
-    value = data.get(key) or {}
+    value = data.get(key)
+    if value is None:
+        return {}
     if not isinstance(value, dict):
         raise StateError(f"the dialog state's `{key}` must be an object")
     return value

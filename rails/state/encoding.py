@@ -4,6 +4,7 @@ Values JSON cannot hold travel as their string form, as they do in HTTP response
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 try:
@@ -30,3 +31,24 @@ def loads(text: str | bytes) -> Any:
         except ValueError:  # NaN/Infinity written by the standard library
             pass
     return json.loads(text)
+
+
+def pack(value: Any) -> bytes:
+    """JSON, deflated: a turn's events shrink about eightfold (a store holds every turn of
+    every thread) for some tens of microseconds."""
+    return deflate(dumps(value).encode())
+
+
+def deflate(data: bytes) -> bytes:
+    """The compression step of `pack` alone; it releases the GIL, so a store may run it on a
+    worker thread while the event loop goes on."""
+    return zlib.compress(data, 1)
+
+
+def unpack(blob: str | bytes) -> Any:
+    """What `pack` made; plain JSON (text or bytes) is read as it is."""
+    if isinstance(blob, str):
+        return loads(blob)
+    if blob[:1] in (b"[", b"{"):
+        return loads(blob)
+    return loads(zlib.decompress(blob))

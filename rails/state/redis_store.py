@@ -1,19 +1,45 @@
 """Threads in Redis, for several server processes or hosts. Per thread: a list of messages
-(`dialog-rails:thread:<id>`), a list with one JSON array of events per turn (`...:events`) and
-a hash with the version, the config and the dialog state (`...:meta`). A turn is committed in
-one MULTI/EXEC block under WATCH of the hash, so a turn stored meanwhile by another process
-aborts it (ThreadConflict) instead of being overwritten. The `redis` package is imported only
-when this store is used (the `redis` extra)."""
+(`dialog-rails:thread:<id>`), a list with one deflated JSON array of events per turn
+(`...:events`) and a hash with the version, the config and the dialog state (`...:meta`). Loading and committing
+are one Lua script each (one round trip, atomic on the server): the commit writes only when the
+thread is still at the version the turn began from, else the turn is refused (ThreadConflict)
+rather than overwriting the other one. The `redis` package is imported only when this store
+is used (the `redis` extra)."""
 from __future__ import annotations
 
 import secrets
 from typing import Any, Optional
 
-from rails.state.encoding import dumps, loads
+from rails.state.encoding import dumps, loads, pack, unpack
 from rails.state.store import ThreadConflict, ThreadRecord, ThreadStore
 
 KEY_PREFIX = "dialog-rails:thread:"
 SIGNING_KEY = "dialog-rails:state-signing-key"
+
+# KEYS: messages, events, meta. ARGV: the version the caller holds (or "").
+# Returns {0, messages} for a thread without a turn (messages of a thread stored before threads
+# kept state), {version, config} when the caller holds that version, else
+# {version, config, dialog, events of each turn}.
+_LOAD = """
+local meta = redis.call('HMGET', KEYS[3], 'version', 'config_id')
+if not meta[1] then return {0, redis.call('LRANGE', KEYS[1], 0, -1)} end
+if meta[1] == ARGV[1] then return {tonumber(meta[1]), meta[2]} end
+return {tonumber(meta[1]), meta[2], redis.call('HGET', KEYS[3], 'dialog'),
+        redis.call('LRANGE', KEYS[2], 0, -1)}
+"""
+
+# KEYS: messages, events, meta. ARGV: expected version, config, the turn's events, the dialog
+# state, then the messages. Returns {1, new version} or {0, current version}.
+_COMMIT = """
+local current = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then return {0, current} end
+for i = 5, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[3], 'version', current + 1, 'config_id', ARGV[2], 'dialog', ARGV[4])
+return {1, current + 1}
+"""
 
 
 class RedisThreadStore(ThreadStore):
@@ -56,49 +82,37 @@ class RedisThreadStore(ThreadStore):
 
     async def load(self, thread_id: str, known_version: Optional[int] = None) -> ThreadRecord:
         key = KEY_PREFIX + thread_id
-        client = self._client
-        version, config_id = await client.hmget(key + ":meta", "version", "config_id")
-        if version is None:
-            legacy = await client.lrange(key, 0, -1)
-            return ThreadRecord(legacy_messages=[loads(item) for item in legacy] or None)
-        if int(version) == known_version:
-            return ThreadRecord(int(version), config_id.decode())
-        # MULTI/EXEC: the state and the events are read as of one version.
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.hmget(key + ":meta", "version", "config_id", "dialog")
-            pipe.lrange(key + ":events", 0, -1)
-            (version, config_id, dialog), turns = await pipe.execute()
+        reply = await self._script("_load", _LOAD)(
+            keys=[key, key + ":events", key + ":meta"],
+            args=["" if known_version is None else str(known_version)])
+        if reply[0] == 0:
+            return ThreadRecord(legacy_messages=[loads(item) for item in reply[1]] or None)
+        version, config_id = int(reply[0]), reply[1].decode()
+        if len(reply) == 2:
+            return ThreadRecord(version, config_id)
         events: list[dict] = []
-        for text in turns:
-            events.extend(loads(text))
-        return ThreadRecord(int(version), config_id.decode(), events,
-                            None if not dialog else loads(dialog))
+        for text in reply[3]:
+            events.extend(unpack(text))
+        return ThreadRecord(version, config_id, events, loads(reply[2]) if reply[2] else None)
 
     async def commit(self, thread_id: str, *, expected_version: int, config_id: str,
                      messages: list[dict], events: list[dict], dialog: Optional[dict]) -> int:
-        import redis
-
         key = KEY_PREFIX + thread_id
-        encoded_messages = [dumps(message) for message in messages]
-        encoded_events, encoded_dialog = dumps(events), "" if dialog is None else dumps(dialog)
-        try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                await pipe.watch(key + ":meta")
-                current = int(await pipe.hget(key + ":meta", "version") or 0)
-                if current != expected_version:
-                    raise ThreadConflict(thread_id, expected_version, current)
-                version = current + 1
-                pipe.multi()
-                if encoded_messages:
-                    pipe.rpush(key, *encoded_messages)
-                pipe.rpush(key + ":events", encoded_events)
-                pipe.hset(key + ":meta", mapping={"version": version, "config_id": config_id,
-                                                  "dialog": encoded_dialog})
-                await pipe.execute()
-        except redis.WatchError:
-            current = int(await self._client.hget(key + ":meta", "version") or 0)
-            raise ThreadConflict(thread_id, expected_version, current) from None
-        return version
+        args = [expected_version, config_id, pack(events),
+                "" if dialog is None else dumps(dialog), *[dumps(m) for m in messages]]
+        written, version = await self._script("_commit", _COMMIT)(
+            keys=[key, key + ":events", key + ":meta"], args=args)
+        if not written:
+            raise ThreadConflict(thread_id, expected_version, int(version))
+        return int(version)
+
+    def _script(self, name: str, text: str) -> Any:
+        """The script registered once per store (then sent by its SHA, re-sent if the server
+        forgot it)."""
+        script = self.__dict__.get(name)
+        if script is None:
+            script = self.__dict__[name] = self._client.register_script(text)
+        return script
 
     async def append(self, thread_id: str, messages: list[dict]) -> None:
         if messages:

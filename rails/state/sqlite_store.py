@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from rails.state.encoding import dumps, loads
+from rails.state.encoding import deflate, dumps, loads, unpack
 from rails.state.store import ThreadConflict, ThreadRecord, ThreadStore
 
 _SCHEMA = (
@@ -28,11 +28,11 @@ _SCHEMA = (
         config_id TEXT NOT NULL,
         version INTEGER NOT NULL,
         dialog TEXT)""",
-    # One row per turn: the events it added, as one JSON array.
+    # One row per turn: the events it added, as one JSON array (deflated).
     """CREATE TABLE IF NOT EXISTS thread_events (
         thread_id TEXT NOT NULL,
         turn INTEGER NOT NULL,
-        events TEXT NOT NULL,
+        events BLOB NOT NULL,
         PRIMARY KEY (thread_id, turn))""",
 )
 
@@ -75,7 +75,8 @@ class SQLiteThreadStore(ThreadStore):
 
     async def commit(self, thread_id: str, *, expected_version: int, config_id: str,
                      messages: list[dict], events: list[dict], dialog: Optional[dict]) -> int:
-        encoded = ([dumps(message) for message in messages], dumps(events),
+        # Encoded here, as the turn left them; deflated on the worker thread.
+        encoded = ([dumps(message) for message in messages], dumps(events).encode(),
                    None if dialog is None else dumps(dialog))
         return await asyncio.to_thread(self._commit, thread_id, expected_version, config_id,
                                        *encoded)
@@ -125,12 +126,13 @@ class SQLiteThreadStore(ThreadStore):
                 connection.execute("COMMIT")
         events: list[dict] = []
         for (text,) in turns:
-            events.extend(loads(text))
+            events.extend(unpack(text))
         return ThreadRecord(version, config_id, events,
                             None if dialog is None else loads(dialog))
 
     def _commit(self, thread_id: str, expected: int, config_id: str, messages: list[str],
-                events: str, dialog: Optional[str]) -> int:
+                events: bytes, dialog: Optional[str]) -> int:
+        events = deflate(events)
         with self._lock:
             connection = self._connection
             # IMMEDIATE takes the write lock before the version is read, so two processes

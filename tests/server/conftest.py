@@ -409,33 +409,3 @@ instructions:
     content: You are a test assistant.
 """})
     return tmp_path / "models"
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    """A private redis-server on a free port, or a skip that says why (a failure in CI, where
-    .ci/run installs it)."""
-    import shutil
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "no redis-server binary on PATH: the Redis store is not tested against a " \
-                 "real server here"
-        if os.environ.get("CI"):
-            pytest.fail(reason + " (CI is set: install redis-server)")
-        print(reason, file=sys.stderr)
-        pytest.skip(reason)
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)

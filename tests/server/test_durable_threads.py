@@ -259,3 +259,40 @@ def test_a_missing_variable_is_the_fallback_answer_not_a_500(durable_configs, se
     assert _reply(response) == FALLBACK
     error = response.json()["log"]["errors"][0]
     assert "$n + 1" in error["message"] and "NoneType" in error["message"]
+
+
+def test_a_state_kept_by_the_client_is_signed_by_the_server(durable_configs, server_factory,
+                                                             tmp_path):
+    shared = ["--config-dir", str(durable_configs), "--threads-db", str(tmp_path / "s.sqlite3")]
+    first, second = server_factory(*shared), server_factory(*shared)  # one key file
+    foreign = server_factory("--config-dir", str(durable_configs),
+                             "--threads-db", str(tmp_path / "elsewhere.sqlite3"))
+
+    def ask(server, text, state, model="counter"):
+        return httpx.post(server.base_url + "/v1/chat/completions", timeout=60, json={
+            "model": model, "state": state, "messages": [{"role": "user", "content": text}]})
+
+    started = ask(first, "start", {})
+    assert _reply(started) == "The count is 0."
+    state = started.json()["state"]
+    assert set(state) == {"format", "data", "signature"}
+    moved_on = ask(second, "more", state)  # another process continues it
+    assert _reply(moved_on) == "The count is 1."
+    state = moved_on.json()["state"]
+    assert _reply(ask(first, "more", state)) == "The count is 2."
+
+    forged = {"events": [{"type": "ContextUpdate", "data": {"n": 100}}]}
+    altered = {**state, "data": state["data"][:-8] + ("A" if state["data"][-8] != "A" else "B")
+               + state["data"][-7:]}
+    for bad, words in ((forged, "not a state signed by this server"),
+                       (altered, "invalid signature"), (state, "invalid signature")):
+        response = ask(foreign if bad is state else first, "more", bad)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_state" and error["param"] == "state"
+        assert words in error["message"]
+    other = ask(first, "more", state, model="other")
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "state_config_mismatch"
+    # The refused requests changed nothing: the same state still continues from 1.
+    assert _reply(ask(second, "more", state)) == "The count is 2."
