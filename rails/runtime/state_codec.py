@@ -11,7 +11,6 @@ A state records a digest of the flows it was made with; a runtime whose flows di
 config was edited since) declines it and rebuilds the state from the events instead."""
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from rails.errors import StateError
@@ -24,6 +23,8 @@ _UNSTORED = ("config", "event")  # set again from the runtime and the history on
 
 def flows_digest(index: Any) -> str:
     """Identifies the flows (ids, element counts and kinds) a state's positions refer to."""
+    import hashlib  # when a state is first dumped or loaded, not at start-up
+
     digest = hashlib.blake2b(digest_size=9)
     for flow_id, config in index.by_id.items():
         digest.update(flow_id.encode("utf-8", "surrogatepass"))

@@ -48,7 +48,12 @@ class ChatCompletions:
             raise ApiError(400, "this server keeps no threads; send the whole conversation "
                            "instead of `thread_id`", param="thread_id", code="threads_disabled")
         rails = await self.registry.get(ids)
-        return rails, "+".join(ids)  # the configs that answered, whatever selected them
+        model = "+".join(ids)  # the configs that answered, whatever selected them
+        if request.stream and request.thread_id is not None:
+            # A thread of another config is refused before the stream's headers go out (the
+            # turn itself checks again, under the thread's lock).
+            await self._begin(request, model)
+        return rails, model
 
     async def complete(self, request: ChatRequest) -> dict:
         rails, model = await self.prepare(request)

@@ -67,9 +67,8 @@ async def test_a_thread_continued_with_another_config_is_a_409(echo_app):
     await app.chat(model="solo", thread_id=THREAD)
     for stream in (False, True):
         response = await app.chat(model="other", thread_id=THREAD, stream=stream)
-        error = (response.json() if not stream
-                 else _sse_payloads(response.text)[-1])["error"]
-        assert response.status_code == (200 if stream else 409)
+        error = response.json()["error"]
+        assert response.status_code == 409
         assert error["code"] == "thread_config_mismatch"
         assert "belongs to config 'solo'" in error["message"] and "'other'" in error["message"]
     assert len(await app.threads.get(THREAD)) == 2
@@ -164,7 +163,11 @@ async def test_thread_store_failures_are_503_naming_the_store(echo_app):
         error = response.json()["error"]
         assert error["code"] == "thread_store_unavailable"
         assert "redis://10.0.0.9:6379" in error["message"] and words in error["message"]
-        streamed = _sse_payloads((await app.chat(thread_id=THREAD, stream=True)).text)
-        assert words in streamed[-1]["error"]["message"]
-        assert "[DONE]" not in streamed
+        streamed = await app.chat(thread_id=THREAD, stream=True)
+        if fail_on == "load":  # before the stream starts: a plain HTTP error
+            assert streamed.status_code == 503 and words in streamed.json()["error"]["message"]
+            continue
+        payloads = _sse_payloads(streamed.text)
+        assert words in payloads[-1]["error"]["message"]
+        assert "[DONE]" not in payloads
 
