@@ -77,6 +77,6 @@ def init(app):
     assert app.generate(messages=[{"role": "user", "content": "yo"}])["content"] == "Hi!"
     import sys  # the provider class lives in the imported config module
 
-    module = next(m for m in sys.modules.values()
+    module = next(m for m in list(sys.modules.values())
                   if getattr(m, "FirstExample", None) is not None)
     assert module.FirstExample.searches >= 1
