@@ -40,7 +40,7 @@ class _Entry:
     first use."""
 
     __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec", "_metadata",
-                 "overrides", "_takes_model")
+                 "overrides", "_takes_model", "has_policy")
 
     def __init__(self, name: str, target: Any, meta: dict):
         self.name, self.target, self.meta = name, target, meta
@@ -50,6 +50,9 @@ class _Entry:
         self._takes_model: Optional[bool] = None
         self._metadata: Optional[ActionMetadata] = None
         self.overrides: dict = {}
+        # Whether `@action` or config overrides set permission keys: a flow's action without
+        # any is not checked, and execute() reads this instead of intersecting key sets.
+        self.has_policy = bool(POLICY_KEYS.intersection(meta))
         if METADATA_KEYS.intersection(meta):
             self.metadata  # noqa: B018 - a malformed @action(...) fails when registered
         if POLICY_KEYS.intersection(meta):
@@ -274,6 +277,7 @@ class ActionDispatcher:
         normalize_metadata(entry.name, merged, entry.target, where=where)
         check_policy_keys(entry.name, merged)
         entry.overrides = {**entry.overrides, **overrides}
+        entry.has_policy = bool(POLICY_KEYS.intersection(merged))
         entry._metadata = None
         self._aliases = None
 
@@ -328,6 +332,11 @@ class ActionDispatcher:
     def meta(self, name: str) -> dict:
         entry = self._entry(name)
         return dict(entry.meta) if entry is not None else {}
+
+    def lookup(self, name: str) -> Optional[_Entry]:
+        """The registered entry `name` resolves to (its `.spec`, `.meta`, `.name`), or None;
+        for callers on the hot path that need several of its parts."""
+        return self._actions.get(name) or self._entry(name)
 
     def spec(self, name: str) -> Optional[CallSpec]:
         entry = self._entry(name)
@@ -402,8 +411,7 @@ class ActionDispatcher:
             entry = self._entry(name)
             if entry is None:
                 return await self._not_local(name, params, context, remote, deadline)
-        if caller is not None and (caller != "flow" or entry.meta.keys() & POLICY_KEYS
-                                   or entry.overrides.keys() & POLICY_KEYS):
+        if caller is not None and (caller != "flow" or entry.has_policy):
             if identity is None and context is not None:
                 from rails.policy.identity import identity_from_context
 

@@ -56,12 +56,21 @@ class TurnScope:
         self.thread_id, self.user = thread_id, user
         self.messages = messages or []
         self.on_ui_event = on_ui_event
-        self.message_id = "msg_" + secrets.token_hex(10)
+        self._message_id: Optional[str] = None
         self.buttons: list = []          # attached to this turn's bot message
         self.ui_events: list[dict] = []
         self.removed: list[str] = []
         self.loose_messages: list = []   # sent outside an action run (callbacks use runs too)
         self.resuming = resuming or {}   # run id -> the question that was just answered
+
+    @property
+    def message_id(self) -> str:
+        """The id of this turn's bot message, made when first needed (most turns attach no
+        buttons and never need one: no random bytes drawn for them)."""
+        message_id = self._message_id
+        if message_id is None:
+            message_id = self._message_id = "msg_" + secrets.token_hex(10)
+        return message_id
 
     # -- what actions call -------------------------------------------------------------------
 
@@ -137,6 +146,11 @@ class ActionRun:
             self._answered_on_start = sum(1 for key, entry in self._entries.items()
                                           if key[0] == "q" and entry.get("status") != "pending")
         return self._entries
+
+    @property
+    def needs_journal(self) -> bool:
+        """A resumed run whose journal `prepare` must load (a fresh run has none)."""
+        return self._entries is None
 
     async def prepare(self) -> None:
         """Loads the journal of a resumed run before the action starts (so `replaying` is

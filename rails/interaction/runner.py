@@ -31,13 +31,14 @@ class InteractiveRunner:
             return await dispatcher.execute(name, params, context=context, events=events,
                                             injected=injected, remote=remote, **options)
         run = ActionRun(turn, start.get("action_uid") or new_event_dict("x")["uid"], name)
-        await run.prepare()
-        spec = dispatcher.spec(name)
-        if spec is not None and spec.params & INTERACTIVE_PARAMS:
+        if run.needs_journal:
+            await run.prepare()
+        entry = dispatcher.lookup(name)  # one lookup for the spec and the meta
+        if entry is not None and entry.spec.params & INTERACTIVE_PARAMS:
             injected = {**injected, **action_helpers(run, turn, name, params)}
         token = current_run.set(run)
         try:
-            question = self.confirmation_for(name)
+            question = self.confirmation_for(name, entry.meta if entry is not None else {})
             if question is not None:
                 if not await run.call(question):
                     return ActionOutcome("success", False, events=utterances(
@@ -52,12 +53,14 @@ class InteractiveRunner:
                 [message.content for message in run.sent])
         return outcome
 
-    def confirmation_for(self, name: str) -> Optional[dict]:
+    def confirmation_for(self, name: str, meta: Optional[dict] = None) -> Optional[dict]:
         """The question asked before `name` runs: `interaction.confirm: {name: text}` in
-        config.yml, or `@action(confirm=True, confirm_message=...)` (the policy's key)."""
+        config.yml, or `@action(confirm=True, confirm_message=...)` (the policy's key).
+        `meta`: the action's `@action` keys when the caller has them at hand."""
         text = self.confirmations.get(name)
         if text is None:
-            meta = self.dispatcher.meta(name)
+            if meta is None:
+                meta = self.dispatcher.meta(name)
             if meta.get("confirm") is not True:
                 return None
             text = meta.get("confirm_message") or f"Run {name}?"

@@ -99,10 +99,12 @@ class Runtime:
         if events:
             turn_log.event(events[-1])
         new_events: list[dict] = []
+        # The loop's clock, looked up once per turn rather than once per step.
+        clock = _loop_clock() if deadline is not None else None
         while True:
             try:
-                if deadline is not None:
-                    self._check_deadline(deadline)
+                if deadline is not None and clock() > deadline:
+                    self._deadline_passed()
                 produced = await self._step(events, state, turn_log, deadline)
                 if (produced[-1]["type"] != "Listen"
                         and len(new_events) + len(produced) > self.max_events_per_turn):
@@ -152,14 +154,11 @@ class Runtime:
                 track_action_context(action_context, event)
             state.action_context, state.processed = action_context, len(events)
 
-    def _check_deadline(self, deadline: float) -> None:
-        import asyncio
-
-        if asyncio.get_running_loop().time() > deadline:
-            limit = self.config.timeouts.turn
-            raise DeadlineExceededError(
-                f"the turn did not finish within {limit:g} s (timeouts.turn)", what="turn",
-                limit=limit, setting="timeouts.turn")
+    def _deadline_passed(self) -> None:
+        limit = self.config.timeouts.turn
+        raise DeadlineExceededError(
+            f"the turn did not finish within {limit:g} s (timeouts.turn)", what="turn",
+            limit=limit, setting="timeouts.turn")
 
     async def _step(self, events: list[dict], state: DialogState, turn_log: TurnLog,
                     deadline: float | None = None) -> list:
@@ -369,6 +368,12 @@ class Runtime:
         flow = dict(flows[0])
         flow["elements"] = [{"_type": "start_flow", "flow_id": flow_id}] + list(flow["elements"])
         self.index.add(build_flow_config(flow, len(self.index.by_id)))
+
+
+def _loop_clock() -> Any:
+    import asyncio
+
+    return asyncio.get_running_loop().time
 
 
 async def _created(params: dict, context: dict) -> ActionOutcome:

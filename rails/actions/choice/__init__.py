@@ -7,9 +7,20 @@ Reached from a flow (`$answer = execute choose_action(actions=["A", "B"])` then
 (`rails.actions.choice.choose(app, messages=..., actions=[...])`)."""
 from __future__ import annotations
 
-from rails.actions.choice.api import choose, choose_sync
-from rails.actions.choice.loop import ChoiceLoop, ChoiceResult
-from rails.actions.choice.offer import ToolOffer, offered_tools
+import importlib
+
+# Imported on first use: LLMRails registers `choose_action` (rails.actions.choice.actions) in
+# every config, and the loop's modules would otherwise load at start-up for configs that never
+# let the model choose.
+_EXPORTS = {"choose": "api", "choose_sync": "api", "ChoiceLoop": "loop",
+            "ChoiceResult": "loop", "ToolOffer": "offer", "offered_tools": "offer"}
 
 __all__ = ["ChoiceLoop", "ChoiceResult", "ToolOffer", "choose", "choose_sync",
            "offered_tools"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -10,12 +10,13 @@ actions, and the glue that makes it the dialog mode of `tool_use.mode: fallback`
 offered. The return value is the model's answer; the output rails see it as the bot message."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from rails.actions.choice.loop import ChoiceLoop, ChoiceResult
-from rails.actions.choice.offer import offered_tools
 from rails.actions.decorator import action
 from rails.policy.identity import identity_from_context
+
+if TYPE_CHECKING:
+    from rails.actions.choice.loop import ChoiceResult
 
 # The flow `tool_use.mode: fallback` puts in place of the library's "generate next step":
 # when no flow of the config handles the user's intent, the model chooses.
@@ -53,6 +54,8 @@ class ChoiceActions:
                      state: Any = None, names: Optional[list] = None,
                      max_steps: Optional[int] = None,
                      conversation: Optional[list] = None) -> ChoiceResult:
+        from rails.actions.choice.loop import ChoiceLoop
+        from rails.actions.choice.offer import offered_tools
         from rails.policy.audit import record_step
 
         settings = self.settings

@@ -131,6 +131,13 @@ class SemanticSearchProvider(EmbeddingSearchProvider):
         if len(name_vectors):
             sums += self.name_weight * np.asarray(name_vectors, dtype=np.float32)
         self._prototypes = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        # Items ordered by group (as any search's lexsort orders them first) and, for each
+        # position of that order, its offset from the start of its group's run: the same for
+        # every query, so searches do not recompute it.
+        sorted_groups = np.sort(self._group_ids, kind="stable")
+        starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+        first = np.repeat(starts, np.diff(np.r_[starts, len(sorted_groups)]))
+        self._offsets_in_group = np.arange(len(sorted_groups)) - first
         self._lexical = None
         if self.lexical_weight:
             from rails.index.lexical import LexicalSearchProvider
@@ -176,11 +183,8 @@ class SemanticSearchProvider(EmbeddingSearchProvider):
         item_scores = group_scores[self._group_ids]
         # Rank of each item within its intent (0: its best example), without a Python loop.
         by_group = np.lexsort((-similarities, self._group_ids))
-        sorted_groups = self._group_ids[by_group]
-        starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-        first = np.repeat(starts, np.diff(np.r_[starts, len(sorted_groups)]))
         rank_in_group = np.empty_like(by_group)
-        rank_in_group[by_group] = np.arange(len(by_group)) - first
+        rank_in_group[by_group] = self._offsets_in_group
         order = np.lexsort((-similarities, -item_scores, rank_in_group))
         return order, item_scores
 
