@@ -171,3 +171,18 @@ async def test_thread_store_failures_are_503_naming_the_store(echo_app):
         assert words in payloads[-1]["error"]["message"]
         assert "[DONE]" not in payloads
 
+
+
+async def test_a_thread_stored_with_messages_only_continues_and_then_keeps_state(echo_app):
+    """Threads written before threads kept dialog state have only messages."""
+    app = await echo_app("solo")
+    await app.threads.append(THREAD, [{"role": "user", "content": "one"},
+                                      {"role": "assistant", "content": "solo: one #1"}])
+    second = await app.chat(thread_id=THREAD, messages=[{"role": "user", "content": "two"}])
+    assert second.json()["choices"][0]["message"]["content"] == "solo: two #2"
+    assert (await app.threads.load(THREAD)).version == 1
+    third = await app.chat(thread_id=THREAD, messages=[{"role": "user", "content": "three"}])
+    assert third.json()["choices"][0]["message"]["content"] == "solo: three #3"
+    assert app.loader.instances["solo"].calls[-1]["messages"] == [
+        {"role": "user", "content": "three"}]
+    assert len(await app.threads.get(THREAD)) == 6
