@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional, TextIO
 
 HISTORY_FILE = Path("~/.dialog_rails_history")
 PROMPT = "> "
+DEBUG_LEVELS = ("WARNING", "INFO", "DEBUG")
 # Event fields that identify or repeat rather than describe; left out of the verbose list.
 _EVENT_NOISE = frozenset({"uid", "event_created_at", "source_uid", "action_uid", "type",
                           "action_info_modality", "action_info_modality_policy",
@@ -28,9 +29,18 @@ def add_parser(subparsers) -> None:
         "chat", help="chat with a rails config in the terminal",
         description="Chat with a rails config. Reads one message per line from stdin when it "
                     "is not a terminal; answers go to stdout, diagnostics to stderr.")
-    parser.add_argument("--config", required=True, metavar="PATH",
+    parser.add_argument("--config", metavar="PATH",
                         help="the config folder (config.yml, .co files, actions), or one "
                              ".yml/.co file of it")
+    parser.add_argument("--server-url", metavar="URL",
+                        help="chat with a running server (`dialog-rails serve`, or NeMo's) "
+                             "instead of loading a config")
+    parser.add_argument("--config-id", metavar="ID",
+                        help="with --server-url: the server's config to chat with (default: "
+                             "the server's default)")
+    parser.add_argument("--token", metavar="TOKEN", default=None,
+                        help="with --server-url: the server's bearer token (default: "
+                             "$DIALOG_RAILS_SERVER_TOKEN)")
     parser.add_argument("--message", metavar="TEXT",
                         help="send this one message, print the answer and exit")
     parser.add_argument("--verbose", action="store_true",
@@ -38,6 +48,11 @@ def add_parser(subparsers) -> None:
                              "decided, the LLM calls and the time spent (to stderr)")
     parser.add_argument("--show-prompts", action="store_true",
                         help="with --verbose, also print each LLM prompt and completion")
+    parser.add_argument("--verbose-no-llm", action="store_true",
+                        help="--verbose without the LLM prompts and completions (NeMo's flag)")
+    parser.add_argument("--debug-level", type=str.upper, choices=DEBUG_LEVELS, metavar="LEVEL",
+                        help="verbose, plus the rails' log records from LEVEL up: WARNING, "
+                             "INFO or DEBUG (NeMo's levels)")
     parser.add_argument("--streaming", action="store_true",
                         help="print the answer as it is generated (--verbose then reports "
                              "only the time of each turn)")
@@ -45,28 +60,38 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    verbose = args.verbose or args.show_prompts
-    _quiet_logging(verbose)
+    if (args.config is None) == (args.server_url is None):
+        print("dialog-rails chat: give either --config PATH (chat here) or --server-url URL "
+              "(chat with a running server)", file=sys.stderr)
+        return 2
+    # As in NeMo: --verbose-no-llm and --debug-level imply --verbose, and -no-llm wins over
+    # --show-prompts.
+    args.show_prompts = args.show_prompts and not args.verbose_no_llm
+    verbose = (args.verbose or args.show_prompts or args.verbose_no_llm
+               or args.debug_level is not None)
+    _quiet_logging(verbose, args.debug_level or "INFO")
+    if args.server_url is not None:
+        return _run_remote(args, verbose)
     return _run(args, verbose)
 
 
-def _quiet_logging(verbose: bool) -> None:
+def _quiet_logging(verbose: bool, level: str = "INFO") -> None:
     """Without --verbose: warnings as one line each, no tracebacks, and no ERROR records (a
     failed turn's cause is printed once, by the session, from explain()). With it: every
-    record of the rails loggers at INFO, tracebacks included."""
+    record of the rails loggers from `level` (INFO, or --debug-level), tracebacks included."""
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
     if verbose:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        handler.setLevel(logging.INFO)
+        handler.setLevel(level)
     else:
         handler.setFormatter(_OneLine("%(message)s"))
         handler.setLevel(logging.WARNING)
         handler.addFilter(lambda record: record.levelno < logging.ERROR)
     root = logging.getLogger()
     root.addHandler(handler)
-    logging.getLogger("rails").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("rails").setLevel(level if verbose else logging.WARNING)
 
 
 class _OneLine:
@@ -80,10 +105,23 @@ class _OneLine:
             record.getMessage()
 
 
+def _run_remote(args: argparse.Namespace, verbose: bool) -> int:
+    from rails.cli.chat_remote import RemoteChatSession
+    from rails.server.auth import server_token
+
+    return _chat(RemoteChatSession(args.server_url, args.config_id, server_token(args.token),
+                                   verbose=verbose), args)
+
+
 def _run(args: argparse.Namespace, verbose: bool) -> int:
     session = _open_session(Path(args.config), verbose, args.show_prompts, args.streaming)
     if session is None:
         return 1
+    return _chat(session, args)
+
+
+def _chat(session: "ChatSession", args: argparse.Namespace) -> int:
+    """The chat loop over a session: one --message, a terminal, or piped lines."""
     try:
         if args.message is not None:
             session.can_answer = False
