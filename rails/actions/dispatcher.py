@@ -40,7 +40,7 @@ class _Entry:
     first use."""
 
     __slots__ = ("name", "target", "meta", "is_system", "in_thread", "_spec", "_metadata",
-                 "overrides", "_takes_model", "has_policy")
+                 "overrides", "_takes_model", "has_policy", "schema")
 
     def __init__(self, name: str, target: Any, meta: dict):
         self.name, self.target, self.meta = name, target, meta
@@ -53,6 +53,7 @@ class _Entry:
         # Whether `@action` or config overrides set permission keys: a flow's action without
         # any is not checked, and execute() reads this instead of intersecting key sets.
         self.has_policy = bool(POLICY_KEYS.intersection(meta))
+        self.schema: Optional[dict] = None  # derived from the signature, on first use
         if METADATA_KEYS.intersection(meta):
             self.metadata  # noqa: B018 - a malformed @action(...) fails when registered
         if POLICY_KEYS.intersection(meta):
@@ -317,9 +318,12 @@ class ActionDispatcher:
         declared = entry.metadata.parameters
         if declared is not None:
             return declared
-        from rails.actions.schema import parameters_schema
+        schema = entry.schema
+        if schema is None:
+            from rails.actions.schema import parameters_schema
 
-        return parameters_schema(entry.spec)
+            schema = entry.schema = parameters_schema(entry.spec)  # (signatures stay)
+        return schema
 
     def has(self, name: str) -> bool:
         return self._entry(name) is not None

@@ -98,6 +98,15 @@ class ActionMetadata:
                            config: Any = None) -> bool:
         """Whether `validate` allows the action now (True when it has none). A validator that
         raises counts as "not available" and the error names the action."""
+        if self.validate is None:
+            return True
+        return await self.check_available(availability_arguments(
+            message=message, context=context, state=state, events=events, user=user,
+            config=config))
+
+    async def check_available(self, arguments: dict) -> bool:
+        """`is_available` with the arguments built once per turn (`availability_arguments`)
+        for all the actions checked in it."""
         check = self.validate
         if check is None:
             return True
@@ -105,8 +114,6 @@ class ActionMetadata:
         if validator is None:
             validator = _build_validator(self.name, check)
             object.__setattr__(self, "_validator", validator)
-        arguments = {"message": message, "context": dict(context or {}), "state": state,
-                     "events": events, "user": user, "config": config}
         try:
             result = validator(arguments)
             if inspect.isawaitable(result):
@@ -116,6 +123,17 @@ class ActionMetadata:
                               f"{type(error).__name__}: {error}",
                               action_name=self.name) from error
         return bool(result)
+
+
+def availability_arguments(*, message: Optional[str] = None,
+                           context: Optional[Mapping[str, Any]] = None, state: Any = None,
+                           events: Optional[list] = None, user: Any = None,
+                           config: Any = None) -> dict:
+    arguments = {"message": message, "context": dict(context or {}), "state": state,
+                 "events": events, "user": user, "config": config}
+    # The variables of condition expressions, shared by every condition checked this turn.
+    arguments["_variables"] = {**arguments["context"], "message": message, "user": user}
+    return arguments
 
 
 def _given_keys(values: Mapping[str, Any]) -> set[str]:
@@ -242,16 +260,13 @@ def _build_validator(name: str, check: Any) -> Callable[[dict], Any]:
         expression = _compile_condition(name, check, "")
 
         def condition(arguments: dict) -> Any:
-            variables = dict(arguments["context"])
-            variables["message"] = arguments["message"]
-            variables["user"] = arguments["user"]
-            return expression.evaluate(variables)
+            return expression.evaluate(arguments["_variables"])
 
         return condition
     try:
         signature = inspect.signature(check)
     except (TypeError, ValueError):
-        return lambda arguments: check(**arguments)
+        return lambda arguments: check(**{key: arguments[key] for key in VALIDATE_ARGUMENTS})
     wanted = []
     takes_all = False
     for parameter in signature.parameters.values():
@@ -265,7 +280,7 @@ def _build_validator(name: str, check: Any) -> Callable[[dict], Any]:
                               f"`{parameter.name}`; it may take any of "
                               f"{', '.join(sorted(VALIDATE_ARGUMENTS))}", action_name=name)
     if takes_all:
-        return lambda arguments: check(**arguments)
+        return lambda arguments: check(**{key: arguments[key] for key in VALIDATE_ARGUMENTS})
     return lambda arguments: check(**{key: arguments[key] for key in wanted})
 
 

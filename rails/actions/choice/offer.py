@@ -38,6 +38,7 @@ async def offered_tools(dispatcher: Any, names: Optional[Iterable[str]], *,
                         events: Optional[list] = None, identity: Any = None,
                         config: Any = None, skip: Iterable[str] = ()) -> tuple[list, list]:
     """(offers, notes): the ToolOffers, and why each named action was left out."""
+    from rails.actions.metadata import availability_arguments
     from rails.policy.audit import record_decision
 
     skipped = set(skip)
@@ -47,6 +48,7 @@ async def offered_tools(dispatcher: Any, names: Optional[Iterable[str]], *,
     notes: list[str] = []
     taken: set = set()
     seen: set = set()
+    arguments = None  # what validate checks receive, built once for all of them
     for requested in candidates:
         name = dispatcher.resolve(requested)
         if name is None:
@@ -63,11 +65,15 @@ async def offered_tools(dispatcher: Any, names: Optional[Iterable[str]], *,
             continue
         metadata = dispatcher.metadata(name)
         try:
-            available = await metadata.is_available(message=message, context=context,
-                                                    state=state, events=events,
-                                                    user=identity.as_context()
-                                                    if identity is not None else None,
-                                                    config=config)
+            if metadata.validate is None:
+                available = True
+            else:
+                if arguments is None:
+                    arguments = availability_arguments(
+                        message=message, context=context, state=state, events=events,
+                        user=identity.as_context() if identity is not None else None,
+                        config=config)
+                available = await metadata.check_available(arguments)
         except Exception as error:  # a broken validate leaves the action out, said clearly
             notes.append(str(error))
             continue
