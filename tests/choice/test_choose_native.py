@@ -128,13 +128,43 @@ def test_the_loop_is_bounded(write_config, fake_openai):
     assert "could not finish" in reply["content"]
 
 
-def test_a_destructive_choice_needs_confirmation(write_config, fake_openai):
+def test_without_a_turn_to_ask_in_a_destructive_choice_is_refused(write_config, fake_openai):
+    from rails.actions.choice import choose_sync
+
     fake_openai.script = [fake_openai.tools(("SEND_MAIL", {"to": "a@b.c", "body": "hi"})),
                           fake_openai.text("I need your confirmation to send it.")]
     app = app_for(write_config, fake_openai)
-    reply = app.generate(messages=[{"role": "user", "content": "help me"}])
-    assert reply["content"] == "I need your confirmation to send it."
-    result = fake_openai.requests[1]["messages"][-1]["content"]
-    assert "needs the user's confirmation" in result
-    decisions = app.explain().action_decisions
-    assert decisions[-1]["action"] == "SEND_MAIL" and decisions[-1]["needs_confirmation"]
+    result = choose_sync(app, [{"role": "user", "content": "mail a@b.c"}],
+                         actions=["SEND_MAIL", "GET_WEATHER"])
+    assert result.text == "I need your confirmation to send it."
+    fed_back = fake_openai.requests[1]["messages"][-1]["content"]
+    assert "needs the user's confirmation" in fed_back
+    assert result.steps[0]["calls"][0]["status"] == "needs_confirmation"
+
+
+def test_a_destructive_choice_asks_the_user_and_resumes(write_config, fake_openai):
+    actions = ACTIONS.replace('''async def SEND_MAIL(to: str, body: str):
+    raise AssertionError("destructive: needs confirmation first")''', '''async def SEND_MAIL(to: str, body: str):
+    SENT.append(to)
+    return f"sent to {to}"
+
+SENT = []''')
+    folder = write_config({"config.yml": fake_openai.yaml + "rails: {dialog: {user_messages: "
+                           "{embeddings_only: true}}}\n", "actions.py": actions,
+                           "rails/main.co": FLOWS}, name="confirming")
+    fake_openai.script = [fake_openai.tools(("SEND_MAIL", {"to": "ann@example.com",
+                                                           "body": "hi"})),
+                          fake_openai.text("Sent it to Ann.")]
+    app = LLMRails(RailsConfig.from_path(str(folder)))
+    asked = app.generate(messages=[{"role": "user", "content": "help me"}])
+    question = asked["interaction"]
+    assert question["type"] == "confirmation" and "SEND_MAIL" in question["title"]
+    assert "ann@example.com" in question["message"]
+    assert len(fake_openai.requests) == 1
+    answer = app.answer(question["id"], True)
+    assert answer["content"] == "Sent it to Ann."
+    # The model's first step came from the journal: one more model call, not two.
+    assert len(fake_openai.requests) == 2
+    assert fake_openai.requests[1]["messages"][-1]["content"] == "sent to ann@example.com"
+    sent = app.runtime.dispatcher.get("SEND_MAIL").__globals__["SENT"]
+    assert sent == ["ann@example.com"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from rails.actions.choice.arguments import BadArguments, check_arguments, parse_arguments
-from rails.actions.choice.model_turn import model_step, supports_native_tools
+from rails.actions.choice.model_turn import ModelTurn, model_step, supports_native_tools
 from rails.policy.audit import record_step
 
 log = logging.getLogger("rails.choice")
@@ -47,7 +47,10 @@ class ChoiceLoop:
     instructions: str = ""
     call_rails: tuple = ()
     result_rails: tuple = ()
-    confirmer: Any = None                  # async (offer, arguments, context) -> bool | None
+    # async (offer, arguments, context) -> True/False, or None: cannot ask. Default: the
+    # interactive actions' confirmation question, when the turn can ask one.
+    confirmer: Any = None
+    _call_number: int = 0
 
     async def run(self, conversation: list[dict], offers: list, *,
                   context: Mapping[str, Any], events: Optional[list] = None,
@@ -63,8 +66,9 @@ class ChoiceLoop:
         result = ChoiceResult(text="")
         for step in range(1, max(1, self.max_steps) + 1):
             final = step == self.max_steps
-            turn = await model_step(self.llm, conversation, offers, native=native,
-                                    instructions=self.instructions, final=final, step=step)
+            turn = await _journaled(f"choose_action:model:{step}", _model_turn, self.llm,
+                                    conversation, offers, native, self.instructions, final,
+                                    step)
             record = {"step": step, "thought": turn.thought, "native": native,
                       "calls": [], "text": turn.text if not turn.calls else None}
             result.steps.append(record)
@@ -110,9 +114,8 @@ class ChoiceLoop:
                           f"`{blocked}`", offer, arguments, status="blocked")
         confirmed = False
         if offer.needs_confirmation:
-            answer = None
-            if self.confirmer is not None:
-                answer = await self.confirmer(offer, arguments, context)
+            confirmer = self.confirmer or ask_the_user
+            answer = await confirmer(offer, arguments, context)
             if answer is None:
                 self.dispatcher.check_permission(offer.name, "model", identity)  # recorded
                 return _error(f"`{offer.tool_name}` changes or deletes data, so it needs the "
@@ -123,6 +126,12 @@ class ChoiceLoop:
                 return _error(f"the user declined to run `{offer.tool_name}`", offer,
                               arguments, status="declined")
             confirmed = True
+        self._call_number += 1
+        return await _journaled(f"choose_action:run:{self._call_number}", self._execute,
+                                offer, arguments, context, events, identity, confirmed)
+
+    async def _execute(self, offer: Any, arguments: dict, context: Mapping[str, Any],
+                       events: Optional[list], identity: Any, confirmed: bool) -> dict:
         import asyncio  # (not at import: start-up stays free of asyncio)
 
         started = time.perf_counter()
@@ -188,3 +197,43 @@ def _as_text(value: Any) -> str:
         except (TypeError, ValueError):
             text = str(value)
     return text if len(text) <= RESULT_LIMIT else text[:RESULT_LIMIT] + " ...(truncated)"
+
+
+async def _model_turn(llm, conversation, offers, native, instructions, final, step) -> dict:
+    turn = await model_step(llm, conversation, offers, native=native,
+                            instructions=instructions, final=final, step=step)
+    return {"text": turn.text, "calls": turn.calls, "thought": turn.thought,
+            "native": turn.native}
+
+
+async def _journaled(name: str, fn: Any, *args: Any) -> Any:
+    """`fn(*args)`, recorded in the interactive actions' journal when the turn has one: after
+    a confirmation question ends the turn and its answer replays the choice, model steps and
+    actions that already ran return their recorded results instead of running again."""
+    try:
+        from rails.interaction.context import current_run, step
+    except ImportError:  # pragma: no cover - the interaction layer is part of the package
+        current_run = step = None
+    if current_run is None or current_run.get() is None:
+        result = await fn(*args)
+    else:
+        result = await step(name, fn, *args)
+    if isinstance(result, dict) and "calls" in result and "native" in result:
+        return ModelTurn(**result)
+    return result
+
+
+async def ask_the_user(offer: Any, arguments: dict, context: Mapping[str, Any]) -> Any:
+    """The interactive actions' confirmation question (the turn ends with it; the answer
+    resumes the choice), or None when this turn cannot ask one."""
+    try:
+        from rails.interaction.context import ask, current_run
+    except ImportError:  # pragma: no cover
+        return None
+    if current_run.get() is None:
+        return None
+    shown = json.dumps(arguments, default=str, ensure_ascii=False)
+    answer = await ask.confirm(title=f"Run {offer.name}?",
+                               message=f"The assistant wants to run {offer.name} "
+                                       f"({offer.description}) with {shown}.")
+    return bool(answer)
