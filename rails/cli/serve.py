@@ -68,6 +68,10 @@ def _add_common(parser) -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes (default 1); they share threads through the "
                              "SQLite file or Redis")
+    parser.add_argument("--trust-identity-headers", action="store_true",
+                        help="take the user's id, roles and organisation from the X-User-Id, "
+                             "X-User-Roles and X-Org-Id headers (only behind a gateway that "
+                             "authenticates users and sets them)")
     parser.add_argument("--verbose", action="store_true", help="log every turn")
 
 
@@ -120,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
         config_paths=getattr(args, "config_paths", []), prefix=args.prefix,
         chat_ui=not args.disable_chat_ui, auto_reload=args.auto_reload,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
-        max_connections=args.max_connections, token=server_token(args.token))
+        max_connections=args.max_connections, token=server_token(args.token),
+        trust_identity_headers=args.trust_identity_headers)
     try:
         from rails.server.http_protocol import configure
         from rails.server.prefix import normalize_prefix

@@ -11,7 +11,6 @@
       rails:
         call: [check_tool_call]      # actions that see each call (tool_name, tool_arguments)
         result: [check_tool_result]  # actions that see each result (tool_name, tool_result)
-      pass_tool_calls: false  # the main model's own tool calls go back to the client
       mcp_servers:
         - name: files
           url: http://127.0.0.1:9000/mcp
@@ -54,5 +53,4 @@ class ToolUseConfig(StrictSection):
     action_timeout: float = field(default=30.0, gt=0)
     native: Optional[bool] = None
     rails: ToolRails = field(default_factory=ToolRails)
-    pass_tool_calls: bool = False
     mcp_servers: list[McpServerConfig] = field(default_factory=list)

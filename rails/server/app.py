@@ -14,6 +14,7 @@ from rails.server import nemo_hooks
 from rails.server.api_errors import ApiError
 from rails.server.checks import Checks
 from rails.server.completions import ChatCompletions
+from rails.server.identity import apply_identity
 from rails.server.configs import ConfigRegistry
 from rails.server.disconnect import ClientDisconnected, unless_disconnected
 from rails.server.last_resort import guarded
@@ -27,7 +28,7 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, *,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, chat_ui: bool = True,
-               state_key: Optional[bytes] = None) -> Any:
+               state_key: Optional[bytes] = None, trust_identity_headers: bool = False) -> Any:
     """`chat_ui`: whether the browser chat page is offered (NeMo's `--disable-chat-ui` turns
     it off); kept in `app.state.chat_ui` for the routes that serve it. `state_key` signs the
     states sent to clients (default: see rails.state.signing)."""
@@ -46,6 +47,7 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
         raw = await _json_body(request, max_body_bytes)
         nemo_hooks.notify_loggers("/v1/chat/completions", raw)
         body = parse_chat_request(raw)
+        apply_identity(body, request.headers, trust_identity_headers)  # rails.policy's user
         if not body.stream:
             try:  # a client that goes away cancels its turn
                 answer = await unless_disconnected(request.receive, completions.complete(body))

@@ -33,6 +33,8 @@ class ServerSettings:
     body_timeout: Optional[float] = None
     max_connections: Optional[int] = None
     token: Optional[str] = None      # required on the API routes when set (rails.server.auth)
+    # X-User-Id / X-User-Roles / X-Org-Id say who the user is (rails.server.identity)
+    trust_identity_headers: bool = False
 
 
 def build_parts(settings: ServerSettings) -> tuple[ConfigRegistry, ThreadStore]:
@@ -67,7 +69,8 @@ def build_app(settings: ServerSettings, parts: Optional[tuple] = None) -> Any:
               max_connections=settings.max_connections)
     registry, threads = parts or build_parts(settings)
     app = create_app(registry, threads, max_body_bytes=settings.max_body_bytes,
-                     chat_ui=settings.chat_ui)
+                     chat_ui=settings.chat_ui,
+                     trust_identity_headers=settings.trust_identity_headers)
     if settings.token:
         from rails.server.auth import BearerToken
 
