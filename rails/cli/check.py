@@ -214,10 +214,13 @@ def _unknown_actions(config: Any, declared: Any = ()) -> list[str]:
     from rails.assembly import new_dispatcher
     from rails.llm.generation import LLMGenerationActions
 
-    if getattr(config, "actions_server_url", None):
-        return []  # actions not found here are meant to run there
+    from rails.actions.choice.actions import ChoiceActions
+
+    if getattr(config, "actions_server_url", None) or config.tool_use.mcp_servers:
+        return []  # actions not found here are meant to run there (or are MCP tools)
     dispatcher = new_dispatcher(config)
     dispatcher.register_actions(LLMGenerationActions)  # only their names matter here
+    dispatcher.register_actions(ChoiceActions)
     warnings, seen = [], set()
     for flow in config.flows or []:
         for element in flow.get("elements") or []:

@@ -25,3 +25,14 @@ def test_the_example_lets_the_model_look_up_a_fare(examples_dir):
     assert "- find_fare: The cheapest fare to a city, in euros" in prompt
     assert "book_flight" not in prompt and "cancel_all_bookings" not in prompt
     assert '"fare_eur": 89' in llm.prompts[2]
+
+
+def test_check_knows_choose_action(examples_dir):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rails", "check",
+                           str(examples_dir / "model_actions")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning" not in done.stdout + done.stderr
