@@ -4,7 +4,7 @@ A client cannot say it: a `user` key in the request's `context` (or in its conte
 is dropped. With `dialog-rails serve --trust-identity-headers` (behind a gateway that
 authenticates users and sets them) the `X-User-Id`, `X-User-Roles` (comma separated) and
 `X-Org-Id` headers are the identity; otherwise the request is anonymous. Every request states
-its identity afresh, so one kept in a thread's history never carries over."""
+its identity afresh (when trusted), so one kept in a thread's history never carries over."""
 from __future__ import annotations
 
 import logging
@@ -23,9 +23,10 @@ def apply_identity(request: Any, headers: Mapping[str, str], trusted: bool) -> N
                         "trusted headers only (serve --trust-identity-headers)")
             message["content"] = {key: value for key, value in content.items()
                                   if key != "user"}
-    user = None
-    if trusted:
-        identity = identity_from_headers({key.lower(): value for key, value in headers.items()})
-        if identity.id or identity.roles or identity.organisation:
-            user = identity.as_context()
+    if not trusted:
+        return  # anonymous (and no identity was ever stored in a thread by this server)
+    identity = identity_from_headers({key.lower(): value for key, value in headers.items()})
+    user = identity.as_context() if identity.id or identity.roles or identity.organisation \
+        else None
+    # Stated on every request (None: anonymous), so one kept in the thread never carries over.
     request.messages.insert(0, {"role": "context", "content": {"user": user}})
