@@ -140,11 +140,9 @@ async def test_hallucination_agreeing_samples_and_missing_prompt(self_check_conf
 
 
 def test_library_flows_parse_with_the_expected_ids():
-    import rails.lang
-
-    if not hasattr(rails.lang, "parse"):
-        pytest.skip("needs the Colang parser (rails.lang.parse)")
     from pathlib import Path
+
+    import rails.lang
 
     import rails.library.self_check as package
 

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-import rails.lang
 from rails.testing import FakeLLM, TestChat
-
-pytestmark = pytest.mark.skipif(not hasattr(rails.lang, "parse"),
-                                reason="needs the Colang parser (rails.lang.parse)")
 
 COLANG = """
 define user express greeting

@@ -386,11 +386,6 @@ rails:
 # -- multi-step and retrieval ----------------------------------------------------------------
 
 async def test_multi_step_generation_emits_start_flow(config_factory, events):
-    import rails.lang
-
-    if not hasattr(rails.lang, "parse"):
-        pytest.skip("needs the Colang parser (rails.lang.parse)")
-
     actions, _ = await make_actions(
         store_config(config_factory, "enable_multi_step_generation: true"),
         ["bot acknowledge\nbot explain return policy"])
