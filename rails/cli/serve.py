@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         chat_ui=not args.disable_chat_ui, auto_reload=args.auto_reload,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
         max_connections=args.max_connections, token=server_token(args.token),
-        trust_identity_headers=args.trust_identity_headers)
+        trust_identity_headers=args.trust_identity_headers, tune_gc=True)
     try:
         from rails.server.http_protocol import configure
         from rails.server.prefix import normalize_prefix

@@ -62,6 +62,7 @@ class ConfigRegistry:
         self._loaded: dict[tuple[str, ...], Any] = {}
         self._loading: dict[tuple[str, ...], asyncio.Future] = {}
         self.reload_watch = None  # a ReloadWatch when serving with --auto-reload
+        self.freeze_after_load = False  # set by the server (rails.server.gc_tuning)
 
     def enable_auto_reload(self) -> None:
         from rails.server.reload import ReloadWatch
@@ -196,6 +197,10 @@ class ConfigRegistry:
             raise config_load_error(ids, error) from error
         self._loaded[ids] = rails
         log.info("loaded config %s", "+".join(ids))
+        if self.freeze_after_load:
+            from rails.server.gc_tuning import freeze_loaded
+
+            freeze_loaded()  # a loaded config lives as long as the server
         return rails
 
 

@@ -35,6 +35,7 @@ class ServerSettings:
     token: Optional[str] = None      # required on the API routes when set (rails.server.auth)
     # X-User-Id / X-User-Roles / X-Org-Id say who the user is (rails.server.identity)
     trust_identity_headers: bool = False
+    tune_gc: bool = False            # server processes only (rails.server.gc_tuning)
 
 
 def build_parts(settings: ServerSettings) -> tuple[ConfigRegistry, ThreadStore]:
@@ -68,6 +69,11 @@ def build_app(settings: ServerSettings, parts: Optional[tuple] = None) -> Any:
     configure(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
               max_connections=settings.max_connections)
     registry, threads = parts or build_parts(settings)
+    if settings.tune_gc:
+        from rails.server.gc_tuning import tune_for_serving
+
+        registry.freeze_after_load = True
+        tune_for_serving()
     app = create_app(registry, threads, max_body_bytes=settings.max_body_bytes,
                      chat_ui=settings.chat_ui,
                      trust_identity_headers=settings.trust_identity_headers)
