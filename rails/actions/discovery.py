@@ -28,8 +28,10 @@ def action_files(path: Path) -> list[Path]:
     files: list[Path] = []
     folder = path / "actions"
     if folder.is_dir():
+        # Regular files only: importing a FIFO named x.py would block the load.
         files.extend(sorted(p for p in folder.rglob("*.py")
-                            if p.name != "__init__.py" and "__pycache__" not in p.parts))
+                            if p.name != "__init__.py" and "__pycache__" not in p.parts
+                            and p.is_file()))
     single = path / "actions.py"
     if single.is_file():
         files.append(single)

@@ -160,3 +160,16 @@ def test_the_cli_check_reports_a_fifo_without_hanging(write_config):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "FIFO" in done.stdout + done.stderr, textwrap.shorten(done.stderr, 400)
+
+
+def test_a_fifo_among_the_action_files_does_not_hang(write_config):
+    from rails import LLMRails
+
+    folder = write_config({"config.yml": "models: []\n", "a.co": 'define user hi\n  "hi"\n',
+                           "actions/real.py": "from rails.actions import action\n\n"
+                                              "@action()\nasync def real_one():\n"
+                                              "    return 1\n"})
+    os.mkfifo(folder / "actions" / "blocked.py")
+    os.mkfifo(folder / "config.py")
+    rails = LLMRails(RailsConfig.from_path(str(folder)))  # returns: nothing blocked
+    assert rails.runtime.dispatcher.has("real_one")
