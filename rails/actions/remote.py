@@ -10,9 +10,11 @@ failure raises `RemoteActionError` naming the URL, the HTTP status and the reaso
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
-from typing import Any, Optional
+import secrets
+from typing import Any, Callable, Optional
 from urllib.parse import urljoin, urlsplit
 
 from rails.actions import http11
@@ -20,6 +22,10 @@ from rails.actions.wire import RUN_PATH, TOKEN_ENV, decode_result, unserializabl
 from rails.errors import RemoteActionError
 
 _BACKOFF_SECONDS = 0.05
+# Where UI events a remote action emitted go (set by rails.interaction while an action runs):
+# an async callable taking one {"type", "data"} event.
+ui_event_sink: contextvars.ContextVar[Optional[Callable]] = contextvars.ContextVar(
+    "rails_remote_ui_event_sink", default=None)
 _ERROR_EXCERPT = 300
 
 
@@ -83,10 +89,12 @@ class RemoteActionsClient:
                               reason="parameters not JSON-serializable") from error
         connections = self._connections()
         path = urlsplit(self.run_url).path
+        # One key per invocation, the same on every retry: the server runs it at most once.
+        headers = {**self._headers, "idempotency-key": "rails-" + secrets.token_hex(16)}
         attempt = 0
         while True:
             try:
-                answer = await connections.post(path, body, self._headers, self.timeout)
+                answer = await connections.post(path, body, headers, self.timeout)
                 break
             except http11.ConnectFailed as error:
                 if attempt >= self.retries:
@@ -99,9 +107,14 @@ class RemoteActionsClient:
             except http11.ExchangeFailed as error:
                 raise self._error(name, f"the connection failed during the exchange: {error}",
                                   reason="transport error") from error.__cause__ or error
-        return self._result(name, answer)
+        result, ui_events = self._result(name, answer)
+        sink = ui_event_sink.get()
+        if ui_events and sink is not None:
+            for event in ui_events:
+                await sink(event)
+        return result
 
-    def _result(self, name: str, answer: http11.Answer) -> Any:
+    def _result(self, name: str, answer: http11.Answer) -> tuple[Any, list]:
         status = answer.status
         text = answer.body.decode("utf-8", errors="replace")
         try:
@@ -121,7 +134,8 @@ class RemoteActionsClient:
         if payload["status"] != "success":
             detail = _error_message(payload) or "the server reported the action as failed"
             raise self._error(name, detail, status=status, reason="action failed")
-        return decode_result(payload.get("result"))
+        events = payload.get("ui_events")
+        return decode_result(payload.get("result")), events if isinstance(events, list) else []
 
     def _error(self, name: str, detail: str, *, status: Optional[int] = None,
                reason: str) -> RemoteActionError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rails.actions.outcome import ActionOutcome
+from rails.actions.remote import ui_event_sink
 from rails.events import new_event_dict
 from rails.interaction.context import ActionRun, TurnScope, current_run, current_turn
 
@@ -37,6 +38,7 @@ class InteractiveRunner:
         if entry is not None and entry.spec.params & INTERACTIVE_PARAMS:
             injected = {**injected, **action_helpers(run, turn, name, params)}
         token = current_run.set(run)
+        sink_token = ui_event_sink.set(turn.emit)  # UI events a remote action emitted
         try:
             question = self.confirmation_for(name, entry.meta if entry is not None else {})
             if question is not None:
@@ -47,6 +49,7 @@ class InteractiveRunner:
             outcome = await dispatcher.execute(name, params, context=context, events=events,
                                                injected=injected, remote=remote, **options)
         finally:
+            ui_event_sink.reset(sink_token)
             current_run.reset(token)
         if run.sent:
             outcome.events = list(outcome.events or []) + utterances(

@@ -28,6 +28,7 @@ from rails.actions import ActionDispatcher
 from rails.actions.schema import describe_action
 from rails.actions.wire import HEALTH_PATH, LIST_PATH, RUN_PATH, encode_result
 from rails.errors import ActionNotFoundError
+from rails.server.idempotency import IdempotentReplies, key_problem
 
 log = logging.getLogger("rails.actions_server")
 
@@ -87,16 +88,38 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
         if not hmac.compare_digest(given, expected):
             raise _Refusal(401, "Unauthorized", "missing or wrong bearer token")
 
+    replies = IdempotentReplies()
+
     async def run(request: Any) -> Response:
         if organisations is not None and "x-org-id" in request.headers:
             return await organisations.run(request)
         try:
             authorize(request)
-            name, params = _parse_run_request(await _read_body(request, max_body))
-            content = await _run_action(dispatcher, name, params, timeout)
+            key = request.headers.get("idempotency-key")
+            problem = key_problem(key)
+            if problem:
+                raise _Refusal(400, "InvalidIdempotencyKey", problem)
+            body = await _read_body(request, max_body)
         except _Refusal as refusal:
             return failure(refusal)
-        return Response(content, media_type="application/json")
+
+        async def work() -> tuple[int, bytes]:
+            try:
+                name, params = _parse_run_request(body)
+                content = await _run_action(dispatcher, name, params, timeout)
+            except _Refusal as refusal:
+                response = failure(refusal)
+                return response.status_code, bytes(response.body)
+            return 200, content.encode()
+
+        if key is None:
+            status, content = await work()
+        else:
+            try:
+                (status, content), replayed = await replies.run(key, body, work)
+            except ValueError as error:
+                return failure(_Refusal(422, "IdempotencyKeyReused", str(error)))
+        return Response(content, status_code=status, media_type="application/json")
 
     async def list_actions(request: Any) -> Response:
         try:
@@ -156,18 +179,27 @@ async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
     if not dispatcher.has(name):
         raise _Refusal(404, "ActionNotFound",
                        dispatcher.not_found_message(name, " on this server"))
-    problem = parameter_problem(name, dispatcher.spec(name), params)
-    if problem:
-        raise _Refusal(422, "InvalidParameters", problem)
-    try:
-        outcome = await asyncio.wait_for(dispatcher.execute(name, params), timeout)
-        raised = outcome.error
-    except asyncio.TimeoutError:
-        log.error("action '%s' timed out after %gs", name, timeout)
-        raise _Refusal(504, "ActionTimeout",
-                       f"action '{name}' did not finish within {timeout:g}s") from None
-    except Exception as error:  # LLMCallError propagates out of execute
-        outcome, raised = None, error
+    from rails.interaction.remote_run import remote_run
+
+    spec = dispatcher.spec(name)
+    with remote_run(name, params) as interactive:
+        # The interactive parameters an Action Function names are supplied here.
+        supplied = {key: None for key in interactive.injected
+                    if spec is not None and key in spec.params}
+        problem = parameter_problem(name, spec, {**supplied, **params})
+        if problem:
+            raise _Refusal(422, "InvalidParameters", problem)
+        try:
+            outcome = await asyncio.wait_for(
+                dispatcher.execute(name, params, injected=interactive.injected), timeout)
+            raised = outcome.error
+        except asyncio.TimeoutError:
+            log.error("action '%s' timed out after %gs", name, timeout)
+            raise _Refusal(504, "ActionTimeout",
+                           f"action '{name}' did not finish within {timeout:g}s") from None
+        except Exception as error:  # LLMCallError propagates out of execute
+            outcome, raised = None, error
+        ui_events = interactive.ui_events()
     if outcome is None or not outcome.is_success:
         if isinstance(raised, ActionNotFoundError):
             raise _Refusal(404, "ActionNotFound", str(raised))
@@ -176,7 +208,10 @@ async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
         raise _Refusal(500, type(raised).__name__ if raised else "ActionFailed",
                        str(raised) if raised else f"action '{name}' failed")
     try:
-        return json.dumps({"status": "success", "result": encode_result(outcome.raw)})
+        answer = {"status": "success", "result": encode_result(outcome.raw)}
+        if ui_events:
+            answer["ui_events"] = ui_events
+        return json.dumps(answer)
     except (TypeError, ValueError) as error:
         log.error("action '%s' returned a value JSON cannot encode", name, exc_info=error)
         raise _Refusal(500, "ResultNotSerializable",
