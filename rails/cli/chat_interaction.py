@@ -53,8 +53,8 @@ def describe_question(question: dict, out: TextIO) -> None:
     timeout = question.get("timeout_s") or 0
     hint = "[y/n]" if question.get("type") == "confirmation" else (
         f"({question['placeholder']})" if question.get("placeholder") else "")
-    print(f"  {hint} answer within {timeout:g} s; an empty answer cancels".replace(
-        "  ", "  ", 1).rstrip(), file=out, flush=True)
+    print(f"  {hint + ' ' if hint else ''}answer within {timeout:g} s; an empty answer "
+          "cancels", file=out, flush=True)
 
 
 def parse_answer(question: dict, text: str) -> tuple[bool, Any]:
@@ -74,11 +74,11 @@ def parse_answer(question: dict, text: str) -> tuple[bool, Any]:
 def read_line(prompt: str, timeout: float, source: Optional[Any]) -> Optional[str]:
     """A line typed within `timeout` seconds (None: the time ran out, or input ended).
     `source`: an iterator of lines when stdin is piped (no timeout applies then)."""
-    sys.stdout.write(prompt)
-    sys.stdout.flush()
-    if source is not None:
+    if source is not None:  # piped: no prompt, as for messages
         line = next(source, None)
         return None if line is None else line.rstrip("\r\n")
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
     deadline = time.monotonic() + timeout
     remaining = timeout
     while remaining > 0:
