@@ -10,22 +10,19 @@ failure raises `RemoteActionError` naming the URL, the HTTP status and the reaso
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import os
 import secrets
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 from rails.actions import http11
+from rails.actions.ui_sink import ui_event_sink
 from rails.actions.wire import RUN_PATH, TOKEN_ENV, decode_result, unserializable_key
 from rails.errors import RemoteActionError
 
 _BACKOFF_SECONDS = 0.05
-# Where UI events a remote action emitted go (set by rails.interaction while an action runs):
-# an async callable taking one {"type", "data"} event.
-ui_event_sink: contextvars.ContextVar[Optional[Callable]] = contextvars.ContextVar(
-    "rails_remote_ui_event_sink", default=None)
+
 _ERROR_EXCERPT = 300
 
 

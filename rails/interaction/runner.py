@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rails.actions.outcome import ActionOutcome
-from rails.actions.remote import ui_event_sink
+from rails.actions.ui_sink import ui_event_sink
 from rails.events import new_event_dict
 from rails.interaction.context import ActionRun, TurnScope, current_run, current_turn
 
