@@ -7,6 +7,7 @@ import json
 from typing import Any, Optional
 
 from rails.interaction.store import InteractionStore
+from rails.redis_client import open_redis
 
 KEY_PREFIX = "rails:ix:"
 
@@ -36,15 +37,7 @@ class RedisInteractionStore(InteractionStore):
     def __init__(self, url: str, client: Any = None):
         self.url = url
         if client is None:
-            try:
-                import redis.asyncio as redis_asyncio
-            except ImportError as error:
-                raise ValueError("a Redis interaction store needs the `redis` package: "
-                                 "pip install 'dialog-rails[redis]'") from error
-            try:
-                client = redis_asyncio.from_url(url)
-            except ValueError as error:
-                raise ValueError(f"invalid Redis URL {url!r}: {error}") from error
+            client = open_redis(url, "interaction")
         self._client = client
         self._add = client.register_script(_ADD)
         self._swap = client.register_script(_SWAP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Optional
 
+from rails.redis_client import open_redis
 from rails.state.encoding import dumps, loads, pack, unpack
 from rails.state.store import ThreadConflict, ThreadRecord, ThreadStore
 
@@ -46,15 +47,7 @@ class RedisThreadStore(ThreadStore):
     def __init__(self, url: str, client: Any = None):
         self.url = url
         if client is None:
-            try:
-                import redis.asyncio as redis_asyncio
-            except ImportError as error:
-                raise ValueError("a Redis thread store needs the `redis` package: "
-                                 "pip install 'dialog-rails[redis]'") from error
-            try:
-                client = redis_asyncio.from_url(url)
-            except ValueError as error:
-                raise ValueError(f"invalid Redis URL {url!r}: {error}") from error
+            client = open_redis(url, "thread")
         self._client = client
 
     def describe(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rails.actions.declared.store import DeclaredActionStore
+from rails.redis_client import open_redis
 
 KEY_PREFIX = "rails:da:"
 
@@ -14,15 +15,7 @@ class RedisActionStore(DeclaredActionStore):
     def __init__(self, url: str, client: Any = None):
         self.url = url
         if client is None:
-            try:
-                import redis.asyncio as redis_asyncio
-            except ImportError as error:
-                raise ValueError("a Redis action store needs the `redis` package: "
-                                 "pip install 'dialog-rails[redis]'") from error
-            try:
-                client = redis_asyncio.from_url(url)
-            except ValueError as error:
-                raise ValueError(f"invalid Redis URL {url!r}: {error}") from error
+            client = open_redis(url, "action")
         self._client = client
 
     def describe(self) -> str:
