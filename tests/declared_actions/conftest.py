@@ -180,28 +180,9 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture
-def redis_url(tmp_path):
-    """A private redis-server on a free port (.ci/run installs one)."""
-    import shutil
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("no redis-server binary on PATH: the Redis store is not tested against "
-                    "a real server here")
-    port = free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+def redis_url(redis_server):
+    """A private redis-server on a free port (the shared fixture of tests/conftest.py)."""
+    return redis_server
 
 
 @pytest.fixture(scope="session")
