@@ -112,6 +112,7 @@ class LLMRails(NemoRailsAPI):
     async def _generate(self, prompt, messages, options, state, observer, thread_id=None,
                         on_ui_event=None) -> Any:
         from rails.interaction.context import ActionSuspended, current_turn
+        from rails.stream_checks import checking_window
 
         if (prompt is None) == (messages is None):
             raise ValueError("pass exactly one of `prompt` or `messages`")
@@ -149,6 +150,12 @@ class LLMRails(NemoRailsAPI):
         turn_log = (TurnLog(on_event=observer.on_event, action_scope=observer.action_scope)
                     if observer is not None else TurnLog())
         call_log = LLMCallLog()
+        # A window check of streamed text is part of the streamed turn, not a turn to explain.
+        remember = not checking_window.get()
+        stream_checks = getattr(observer, "stream_checks", None)
+        if stream_checks is not None and remember:
+            # A streamed turn is "the last turn" from its start: a blocked stream cuts it short.
+            self._last_turn = (events, None, call_log.calls, turn_log.errors, stream_checks)
         token = current_call_log.set(call_log)
         audit = ActionAudit()
         audit_token = current_audit.set(audit)
@@ -169,7 +176,8 @@ class LLMRails(NemoRailsAPI):
             current_call_log.reset(token)
             current_audit.reset(audit_token)
             current_turn.reset(turn_token)
-        self._last_audit = audit
+        if remember:
+            self._last_audit = audit
 
         all_events = events  # extended in place by the runtime
         if suspended is not None:
@@ -187,7 +195,9 @@ class LLMRails(NemoRailsAPI):
         else:
             self._remember_state(all_events, dialog_state)
         # (with a length: the next turn may extend the list in place)
-        self._last_turn = (all_events, len(all_events), call_log.calls, turn_log.errors)
+        if remember:
+            self._last_turn = (all_events, len(all_events), call_log.calls, turn_log.errors,
+                               stream_checks)
         if self.verbose:
             log.info("turn took %.1f ms, %d LLM call(s)", (time.time() - started) * 1000,
                      len(call_log.calls))
@@ -279,7 +289,7 @@ class LLMRails(NemoRailsAPI):
             current_call_log.reset(token)
         self._remember_state(events + new_events, state)
         all_events = events + new_events
-        self._last_turn = (all_events, len(all_events), call_log.calls, [])
+        self._last_turn = (all_events, len(all_events), call_log.calls, [], None)
         return new_events
 
     def generate_events(self, events: list[dict]) -> list[dict]:
@@ -330,7 +340,9 @@ class LLMRails(NemoRailsAPI):
 
     def explain(self) -> "ExplainInfo":
         """The LLM calls, the Colang history and any errors of the last turn (built on request,
-        so turns do not pay for it)."""
+        so turns do not pay for it); for a streamed turn with streaming output rails also
+        every window check in order (`stream_checks`), whose LLM calls and errors count as
+        the turn's."""
         from rails.generation_log import error_info, to_llm_call_info
         from rails.options import ExplainInfo
 
@@ -338,14 +350,17 @@ class LLMRails(NemoRailsAPI):
             return ExplainInfo()
         from rails.llm.history import get_colang_history
 
-        events, length, calls, errors = self._last_turn
+        events, length, calls, errors, stream_checks = self._last_turn
         events = events[:length]
         audit = self._last_audit or ActionAudit()
-        return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls],
+        checks = list(stream_checks or [])
+        return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls]
+                           + [call for check in checks for call in check.llm_calls],
                            colang_history=get_colang_history(events),
-                           errors=[error_info(error) for error in errors],
+                           errors=[error_info(error) for error in errors]
+                           + [error for check in checks for error in check.errors],
                            action_decisions=[d.as_dict() for d in audit.decisions],
-                           tool_steps=list(audit.steps))
+                           tool_steps=list(audit.steps), stream_checks=checks)
 
     @property
     def explain_info(self) -> "ExplainInfo | None":

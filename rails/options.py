@@ -144,6 +144,23 @@ class ErrorInfo(BaseModel):
     traceback: Optional[str] = None
 
 
+class StreamCheck(BaseModel):
+    """Ours: one window of streamed text checked by the output rails (`rails.output.streaming`
+    checks the answer window by window while it streams)."""
+
+    window: int                      # 1, 2, ... in the order the windows were checked
+    text: str                        # what the rails saw: context tokens, then the new ones
+    status: str                      # "passed", "blocked", or "failed" (a rail could not run)
+    rail: Optional[str] = None       # the rail that blocked or failed
+    sent_before_check: bool = False  # stream_first: the window's tokens went out first
+    activated_rails: list[ActivatedRail] = Field(default_factory=list)
+    llm_calls: list[LLMCallInfo] = Field(default_factory=list)
+    errors: list[ErrorInfo] = Field(default_factory=list)
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    duration: Optional[float] = None
+
+
 class GenerationLog(BaseModel):
     activated_rails: list[ActivatedRail] = Field(default_factory=list)
     stats: GenerationStats = Field(default_factory=GenerationStats)
@@ -155,6 +172,9 @@ class GenerationLog(BaseModel):
     # of the model choosing actions (thought, calls, results).
     action_decisions: Optional[list[dict]] = None
     tool_steps: Optional[list[dict]] = None
+    # Ours (with `activated_rails`, on a stream with streaming output rails): every window
+    # check, in order; its output rails are in `activated_rails` too.
+    stream_checks: Optional[list[StreamCheck]] = None
 
 
 class GenerationResponse(BaseModel):
@@ -175,6 +195,9 @@ class ExplainInfo(BaseModel):
     # the model choosing actions (offered, thought, calls with their results, text).
     action_decisions: list[dict] = Field(default_factory=list)
     tool_steps: list[dict] = Field(default_factory=list)
+    # Ours: on a streamed turn with streaming output rails, every window check in order, with
+    # the rails that ran on it and what they decided (their LLM calls are in `llm_calls`).
+    stream_checks: list[StreamCheck] = Field(default_factory=list)
 
     def print_llm_calls_summary(self) -> None:
         if not self.llm_calls:

@@ -12,14 +12,20 @@ block streamed text: a rewrite cannot reach tokens already sent, so it is not ap
 
 A window is checked like `LLMRails.check` checks an answer: one output-rails-only turn over the
 context messages and the last user message, with the window as the assistant's message
-(parallel rails stay parallel)."""
+(parallel rails stay parallel). Each check is recorded (`StreamCheck`) for `explain()` and the
+turn's log; the check's own turn does not replace the streamed turn as "the last turn"."""
 from __future__ import annotations
 
 import json
 import logging
+import time
+from contextvars import ContextVar
 from typing import Any, Callable, Optional
 
 log = logging.getLogger("rails")
+
+# True while a window is checked: LLMRails keeps the streamed turn as its last turn then.
+checking_window: ContextVar[bool] = ContextVar("rails_checking_window", default=False)
 
 
 class StreamError(str):
@@ -69,6 +75,7 @@ class WindowChecker:
         self.emit = emit
         self.pending: list[tuple[str, Any]] = []   # (text, chunk to emit) not yet checked
         self.context: list[str] = []                # tail of the previous window
+        self.checks: list[Any] = []                 # StreamCheck per window, in order
 
     async def token(self, text: str, chunk: Any = None) -> None:
         self.pending.append((text, text if chunk is None else chunk))
@@ -100,22 +107,46 @@ class WindowChecker:
             self.emit(chunk)
 
     async def _check(self, window: str) -> Optional[StreamError]:
+        from rails.options import StreamCheck
+
+        check = StreamCheck(window=len(self.checks) + 1, text=window, status="passed",
+                            sent_before_check=self.stream_first, started_at=time.time())
+        error = await self._run_rails(window, check)
+        check.finished_at = time.time()
+        check.duration = check.finished_at - check.started_at
+        if error is not None:
+            check.status = ("blocked" if error.error["type"] == "guardrails_violation"
+                            else "failed")
+            check.rail = error.error["param"]
+        self.checks.append(check)
+        return error
+
+    async def _run_rails(self, window: str, check: Any) -> Optional[StreamError]:
+        from rails.options import ErrorInfo
+
         messages = list(self.conversation)
         if not any(message.get("role") == "user" for message in messages):
             messages.append({"role": "user", "content": ""})
         messages.append({"role": "assistant", "content": window})
+        token = checking_window.set(True)
         try:
             response = await self.rails.generate_async(
-                messages=messages, options={"rails": ["output"],
-                                            "log": {"activated_rails": True}})
+                messages=messages, options={"rails": ["output"], "log": {
+                    "activated_rails": True, "llm_calls": True}})
         except Exception as error:  # the rail could not run: the text does not pass
             log.error("output rails failed on a streamed chunk: %r", error)
+            check.errors.append(ErrorInfo(type=type(error).__name__, message=str(error)))
             return failed_error(_output_rails_name(self.rails), f"{type(error).__name__}: "
                                 f"{error}")
+        finally:
+            checking_window.reset(token)
         rails_log = response.log
         activated = [rail for rail in (rails_log.activated_rails if rails_log else [])
                      if rail.type == "output"]
+        check.activated_rails = activated
+        check.llm_calls = list(rails_log.llm_calls or []) if rails_log else []
         if rails_log is not None and rails_log.errors:
+            check.errors = list(rails_log.errors)
             rail = activated[-1].name if activated else _output_rails_name(self.rails)
             return failed_error(rail, rails_log.errors[0].message)
         blocker = next((rail.name for rail in activated if rail.stop), None)

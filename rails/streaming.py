@@ -30,6 +30,7 @@ class _TurnStream:
         self.token_actions = _MESSAGE_ACTIONS | (_GENERAL_MODE_ACTIONS if general_mode else set())
         self.streamed = ""      # text already sent as tokens, awaiting its utterance event
         self.sent_messages = 0
+        self.stream_checks = None  # the window checks, listed with the turn for explain()
 
     async def on_token(self, token: str) -> None:
         if self.sent_messages and not self.streamed:
@@ -172,6 +173,8 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
             out.put_nowait(UIEvent(event))  # not text: no rail has to see it
 
     if generator is not None:
+        if checker is not None:  # no turn runs: the stream's checks are what explain() shows
+            rails._last_turn = ([], 0, [], [], checker.checks)
         producer = asyncio.ensure_future(_drain_generator(generator, sink))
     else:
         single_call = bool(config.rails.dialog.single_call.enabled)
@@ -179,6 +182,8 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
         stream = _TurnStream(tokens_allowed=(checked or not output_rails) and not single_call,
                              general_mode=not config.user_messages, sink=sink)
         turn_options = _without_output_rails(options) if checked else options
+        if checker is not None:
+            stream.stream_checks = checker.checks
         producer = asyncio.ensure_future(rails._generate_observed(
             stream, prompt=prompt, messages=messages, options=turn_options, state=state,
             thread_id=thread_id, on_ui_event=on_ui_event))
@@ -196,6 +201,7 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
                 break
             if type(chunk).__name__ == "StreamError":
                 blocked = True
+                _end_turn_record(rails, checker)
             yield chunk
             if blocked:
                 break
@@ -205,11 +211,51 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
                 for event in _closing_events(result):
                     yield event
             if on_result is not None and generator is None:
-                on_result(result)
+                on_result(_with_checks(result, checker, options))
     finally:
         for task in (producer, consumer):
             if task is not None and not task.done():
                 task.cancel()
+
+
+def _end_turn_record(rails: Any, checker: Any) -> None:
+    """The stream was blocked, so its turn stops here: explain() shows the turn's events so
+    far, not those its cancelled remainder might still add."""
+    record = rails._last_turn
+    if checker is not None and record is not None and record[4] is checker.checks \
+            and record[1] is None:
+        rails._last_turn = (record[0], len(record[0]), *record[2:])
+
+
+def _with_checks(result: Any, checker: Any, options: Any) -> Any:
+    """The turn's result with the window checks in its log, as a whole turn's log has its
+    output rails: their activated rails (and `stream_checks`), LLM calls and figures."""
+    log = getattr(result, "log", None)
+    if checker is None or not checker.checks or log is None:
+        return result
+    from rails.option_parsing import coerce_options
+
+    wanted = coerce_options(options).log
+    checks = checker.checks
+    calls = [call for check in checks for call in check.llm_calls]
+    if wanted.activated_rails:
+        log.activated_rails = log.activated_rails + [
+            rail for check in checks for rail in check.activated_rails]
+        log.stream_checks = list(checks)
+    if wanted.llm_calls:
+        log.llm_calls = (log.llm_calls or []) + calls
+    log.errors = log.errors + [error for check in checks for error in check.errors]
+    stats = log.stats
+    stats.output_rails_duration = sum(check.duration or 0 for check in checks)
+    stats.llm_calls_count = (stats.llm_calls_count or 0) + len(calls)
+    stats.llm_calls_duration = (stats.llm_calls_duration or 0) + sum(
+        call.duration or 0 for call in calls)
+    for stat, field in (("llm_calls_total_prompt_tokens", "prompt_tokens"),
+                        ("llm_calls_total_completion_tokens", "completion_tokens"),
+                        ("llm_calls_total_tokens", "total_tokens")):
+        setattr(stats, stat, (getattr(stats, stat) or 0) + sum(
+            getattr(call, field) or 0 for call in calls))
+    return result
 
 
 def _closing_events(result: Any) -> list:

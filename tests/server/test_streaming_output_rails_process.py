@@ -87,3 +87,17 @@ def test_checked_first_block_sends_nothing_blocked(server):
     text, error = stream(server, "checked")
     assert text == "Hello from"
     assert "Blocked by block word rails." in str(error)
+
+
+def test_the_last_chunk_logs_every_window_check(server, fake_llm_words):
+    chunks = list(server.chat.completions.create(
+        model="clean", stream=True, messages=[{"role": "user", "content": "hi"}],
+        extra_body={"options": {"log": {"activated_rails": True}}}))
+    log = chunks[-1].model_extra["log"]
+    # chunk_size 2, no context: the five words are checked in three windows, in order.
+    assert [(check["window"], check["text"], check["status"]) for check in
+            log["stream_checks"]] == [(1, "Hello from", "passed"),
+                                      (2, " the fake", "passed"), (3, " model.", "passed")]
+    outputs = [rail for rail in log["activated_rails"] if rail["type"] == "output"]
+    assert [rail["name"] for rail in outputs] == ["block word"] * 3
+    assert "".join(fake_llm_words) == "Hello from the fake model."
