@@ -267,12 +267,15 @@ class LLMRails(NemoRailsAPI):
     def expire_interactions(self) -> list[dict]:
         return self._loop_thread.run(self.expire_interactions_async())
 
-    def register_callback(self, name: str, callback: Callable) -> "LLMRails":
+    def register_callback(self, name: str, callback: Callable, *,
+                          roles: Optional[list] = None,
+                          organisations: Optional[list] = None) -> "LLMRails":
         """Runs `callback(button, ...)` when a button named `name` is clicked (the same as
-        `@action_callback(name)` in actions.py)."""
+        `@action_callback(name, roles=..., organisations=...)` in actions.py)."""
         from rails.interaction.callbacks import action_callback
 
-        self._parts.dispatcher.register_action(action_callback(name)(callback))
+        self._parts.dispatcher.register_action(action_callback(
+            name, roles=roles, organisations=organisations)(callback))
         return self
 
     async def generate_events_async(self, events: list[dict]) -> list[dict]:
@@ -346,13 +349,13 @@ class LLMRails(NemoRailsAPI):
         from rails.generation_log import error_info, to_llm_call_info
         from rails.options import ExplainInfo
 
-        if self._last_turn is None:
-            return ExplainInfo()
+        audit = self._last_audit or ActionAudit()
+        if self._last_turn is None:  # (a click or an answer may have decided something)
+            return ExplainInfo(action_decisions=[d.as_dict() for d in audit.decisions])
         from rails.llm.history import get_colang_history
 
         events, length, calls, errors, stream_checks = self._last_turn
         events = events[:length]
-        audit = self._last_audit or ActionAudit()
         checks = list(stream_checks or [])
         return ExplainInfo(llm_calls=[to_llm_call_info(call) for call in calls]
                            + [call for check in checks for call in check.llm_calls],

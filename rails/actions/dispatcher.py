@@ -293,21 +293,10 @@ class ActionDispatcher:
     def check_permission(self, name: str, caller: str, identity: Any = None,
                          confirmed: bool = False) -> Optional[PermissionDenied]:
         """Decide and record; the PermissionDenied to fail with, or None when allowed."""
-        from rails.policy.audit import record_decision
+        from rails.policy.audit import enforce
 
         decision = self.decide(name, caller, identity)
-        if decision is None:
-            return None
-        if decision.needs_confirmation and confirmed:
-            decision.reason = "confirmed by the user"
-            decision.needs_confirmation = False
-        record_decision(decision)
-        if not decision.allowed:
-            return PermissionDenied(f"permission denied: {decision.reason}", action_name=name)
-        if decision.needs_confirmation:
-            return PermissionDenied(f"confirmation needed: {decision.reason}",
-                                    action_name=name)
-        return None
+        return None if decision is None else enforce(decision, confirmed)
 
     def parameters_schema(self, name: str) -> Optional[dict]:
         """The JSON schema of the arguments a caller gives: the declared one, else the one

@@ -16,18 +16,28 @@ def callback_action_name(button_name: str) -> str:
     return CALLBACK_PREFIX + button_name
 
 
-def action_callback(name: str) -> Callable[[Callable], Callable]:
+def action_callback(name: str, *, roles: Optional[list] = None,
+                    organisations: Optional[list] = None) -> Callable[[Callable], Callable]:
     """Marks `fn` as the callback of buttons named `name`. It is called with the clicked
     `Button` as its first argument; it may also name `body`, `__user__`,
-    `__event_emitter__`, `__event_call__`, `__id__`, `context` and `events`."""
+    `__event_emitter__`, `__event_call__`, `__id__`, `context` and `events`. `roles` /
+    `organisations`: who may click it (rails.policy, caller `button`); a refused click runs
+    nothing and leaves the button live."""
     if not isinstance(name, str) or not name:
         raise ValueError("action_callback needs the button name it answers, e.g. "
                          "@action_callback(\"confirm_delete\")")
+    policy = {key: value for key, value in (("roles", roles),
+                                            ("organisations", organisations))
+              if value is not None}
+    if policy:
+        from rails.policy.rules import check_policy_keys
+
+        check_policy_keys(callback_action_name(name), policy)
 
     def register(fn: Callable) -> Callable:
         fn.action_meta = {"name": callback_action_name(name), "is_system_action": True,
                           "execute_async": False, "output_mapping": None,
-                          "callback_for": name}
+                          "callback_for": name, **policy}
         _declared[name] = fn
         return fn
 

@@ -3,7 +3,12 @@ pending question, UI events), and the two ways a user answers outside a chat mes
 click and an answer — including resuming an action after a restart or on another worker.
 
 The server tells this layer which store and thread a request belongs to with
-`request_scope(...)`; a bare LLMRails keeps its records in memory."""
+`request_scope(...)`; a bare LLMRails keeps its records in memory.
+
+A click runs its callback (or a toolbar button's action) as the caller `button` of
+`rails.policy`, for the user of the request scope's `identity` (the server's) or else of the
+conversation's `user` context variable; a refused click leaves the button as it was and the
+bot answers with the refusal, as a flow's refused `execute` does."""
 from __future__ import annotations
 
 import contextlib
@@ -19,6 +24,9 @@ from rails.events import new_event_dict
 from rails.interaction import records
 from rails.interaction.buttons import Button
 from rails.interaction.callbacks import callback_action_name, find_callback
+from rails.policy.audit import ActionAudit, current_audit
+from rails.policy.identity import identity_from_context
+from rails.policy.rules import denial_message
 from rails.interaction.context import (ActionRun, ActionSuspended, Settings, TurnScope,
                                        current_run, current_turn)
 from rails.interaction.questions import (CANCELLED, TIMED_OUT, NoAnswer, check_answer,
@@ -38,6 +46,7 @@ class RequestScope:
     config_ids: Optional[list] = None
     stream_ui_events: bool = False  # stream_async yields UIEvent dicts between text chunks
     new_thread: bool = False        # the thread id was made up for this turn: nothing pending
+    identity: Any = None            # rails.policy Identity of a click (None: the conversation's)
 
 
 _request_scope: contextvars.ContextVar[Optional[RequestScope]] = contextvars.ContextVar(
@@ -47,10 +56,11 @@ _request_scope: contextvars.ContextVar[Optional[RequestScope]] = contextvars.Con
 @contextlib.contextmanager
 def request_scope(store: InteractionStore, thread_id: Optional[str] = None, user: Any = None,
                   config_ids: Optional[list] = None, stream_ui_events: bool = False,
-                  new_thread: bool = False):
-    """Turns run inside keep their buttons and questions in `store`, under `thread_id`."""
+                  new_thread: bool = False, identity: Any = None):
+    """Turns run inside keep their buttons and questions in `store`, under `thread_id`;
+    clicks run as `identity` when given."""
     token = _request_scope.set(RequestScope(store, thread_id, user, config_ids,
-                                            stream_ui_events, new_thread))
+                                            stream_ui_events, new_thread, identity))
     try:
         yield
     finally:
@@ -87,6 +97,17 @@ class Interactions:
             user = request.user
         return TurnScope(store, self.settings, thread_id=thread_id, user=user,
                          messages=messages, on_ui_event=on_ui_event, resuming=resuming)
+
+    @contextlib.contextmanager
+    def audited(self):
+        """The permission decisions of a click or an answer, for `explain()`."""
+        audit = ActionAudit()
+        token = current_audit.set(audit)
+        try:
+            yield
+        finally:
+            current_audit.reset(token)
+            self.rails._last_audit = audit
 
     @contextlib.contextmanager
     def active(self, turn: TurnScope):
@@ -224,17 +245,57 @@ class Interactions:
                 f"(@action_callback({peek.get('name')!r})) and no flow matching "
                 f"`user clicked {peek.get('name')}` in this config", status=422,
                 code="button_unhandled", param="button_id")
-        record = await records.claim_button(store, button_id, turn.thread_id)
-        button = Button.from_record(record)
-        if messages is None:
-            kept_messages = await store.get(f"message:{button.for_id}")
-            messages = list(kept_messages["messages"]) if kept_messages else []
-        turn.messages = messages
-        run_id = "click_" + secrets.token_hex(10)
-        message = await self._run_click(turn, button, run_id, messages)
+        with self.audited():
+            if peek is not None and peek.get("status") == "live" and (
+                    turn.thread_id is None or peek.get("thread_id") == turn.thread_id):
+                # Checked before the claim, so a refused click leaves the button live.
+                if messages is None:
+                    messages = await self._button_conversation(store, peek.get("message_id"))
+                refused = self._click_refusal(peek, messages)
+                if refused is not None:
+                    turn.messages = messages
+                    return await self.finish(turn, {"role": "assistant",
+                                                    "content": denial_message(refused)}, [],
+                                             history=messages)
+            record = await records.claim_button(store, button_id, turn.thread_id)
+            button = Button.from_record(record)
+            if messages is None:
+                messages = await self._button_conversation(store, button.for_id)
+            turn.messages = messages
+            run_id = "click_" + secrets.token_hex(10)
+            message = await self._run_click(turn, button, run_id, messages)
         await records.keep_reply(store, f"click:{button_id}", idempotency_key,
                                  {"message": message}, self.settings.retention)
         return message
+
+    async def _button_conversation(self, store: InteractionStore,
+                                   message_id: Optional[str]) -> list:
+        kept = await store.get(f"message:{message_id}")
+        return list(kept["messages"]) if kept else []
+
+    def _click_refusal(self, record: dict, messages: list) -> Any:
+        """The PermissionDenied of the action a click on `record` runs (caller `button`), or
+        None. A click a Colang flow handles (`user clicked <name>`) runs no action itself:
+        the flow's actions are checked as the caller `flow`."""
+        if record.get("kind") == "toolbar":
+            name = record.get("action")
+        elif find_callback(self.dispatcher, record.get("name") or "") is not None:
+            name = self._callback_name(record["name"])
+        else:
+            return None
+        request = _request_scope.get()
+        identity = request.identity if request is not None and request.identity is not None \
+            else identity_from_context(_conversation_context(messages))
+        return self.dispatcher.check_permission(name, "button", identity)
+
+    def _callback_name(self, button_name: str) -> str:
+        """The action name of a button's callback, registered on first use (callbacks
+        declared in code are not in the config's registry until then)."""
+        name = callback_action_name(button_name)
+        if not self.dispatcher.has(name):
+            self.dispatcher.register_action(find_callback(self.dispatcher, button_name),
+                                            name=name)
+        return name
 
     def _handles(self, record: dict) -> bool:
         if record.get("kind") == "toolbar":
@@ -305,10 +366,7 @@ class Interactions:
                            None)
             return button.action, {}, {"message": message, "message_id": button.for_id}, \
                 button.name
-        name = callback_action_name(button.name)
-        if not self.dispatcher.has(name):
-            self.dispatcher.register_action(find_callback(self.dispatcher, button.name),
-                                            name=name)
+        name = self._callback_name(button.name)
         spec = self.dispatcher.spec(name)
         first = spec.positional[0] if spec is not None and spec.positional else "action"
         return name, {first: button}, {"button": _button_context(button)}, button.name
@@ -330,7 +388,8 @@ class Interactions:
         closed = await records.close_question(store, question, status,
                                               value=None if cancel else resolution,
                                               reply_key=idempotency_key)
-        message = await self._resume(turn, closed, resolution)
+        with self.audited():
+            message = await self._resume(turn, closed, resolution)
         await records.keep_reply(store, f"answer:{interaction_id}", idempotency_key,
                                  {"message": message}, self.settings.retention)
         return message
@@ -441,6 +500,15 @@ async def thread_view(store: InteractionStore, thread_id: str) -> dict:
     pending = await records.pending_questions(store, thread_id)
     return {"buttons": buttons,
             "interaction": public_question(pending[-1]) if pending else None}
+
+
+def _conversation_context(messages: list) -> dict:
+    """The context variables the conversation's context messages set (`user` among them)."""
+    context: dict = {}
+    for message in messages:
+        if message.get("role") == "context" and isinstance(message.get("content"), dict):
+            context.update(message["content"])
+    return context
 
 
 def _plain_data(value: Any) -> Any:

@@ -34,6 +34,24 @@ def record_decision(decision) -> None:
         log.warning("denied: %s (caller %s)", decision.reason, decision.caller)
 
 
+def enforce(decision, confirmed: bool = False):
+    """Records `decision`; the PermissionDenied to fail with, or None when the action may run
+    (`confirmed`: the user already confirmed a destructive choice of the model)."""
+    from rails.policy.rules import PermissionDenied
+
+    if decision.needs_confirmation and confirmed:
+        decision.reason = "confirmed by the user"
+        decision.needs_confirmation = False
+    record_decision(decision)
+    if not decision.allowed:
+        return PermissionDenied(f"permission denied: {decision.reason}",
+                                action_name=decision.action, decision=decision)
+    if decision.needs_confirmation:
+        return PermissionDenied(f"confirmation needed: {decision.reason}",
+                                action_name=decision.action, decision=decision)
+    return None
+
+
 def record_step(step: dict) -> None:
     audit = current_audit.get()
     if audit is not None:

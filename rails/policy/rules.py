@@ -24,7 +24,13 @@ DEFAULT_CALLERS = frozenset({"flow", "http", "button"})
 
 
 class PermissionDenied(ActionError):
-    """The caller or the user may not run the action; says which rule refused."""
+    """The caller or the user may not run the action; says which rule refused. `decision`:
+    the Decision behind it (action, caller, rule, reason, user)."""
+
+    def __init__(self, message: str, *, action_name: Optional[str] = None,
+                 decision: Optional["Decision"] = None):
+        super().__init__(message, action_name=action_name)
+        self.decision = decision
 
 
 @dataclass
@@ -37,11 +43,19 @@ class Decision:
     reason: str
     needs_confirmation: bool = False
     identity: dict = field(default_factory=dict)
+    # The key that refused (`callers`, `roles`, `organisations`), or `confirm` when the
+    # user must confirm first; None when nothing stood in the way.
+    rule: Optional[str] = None
 
     def as_dict(self) -> dict:
         return {"action": self.action, "caller": self.caller, "allowed": self.allowed,
                 "needs_confirmation": self.needs_confirmation, "reason": self.reason,
-                "user": self.identity}
+                "rule": self.rule, "user": self.identity}
+
+
+def denial_message(error: PermissionDenied) -> str:
+    """What the bot says when an action it was to run is refused."""
+    return f"I'm sorry, I can't do that: {error}."
 
 
 def check_policy_keys(name: str, meta: Mapping[str, Any]) -> None:
@@ -85,21 +99,23 @@ def decide(name: str, metadata: Any, meta: Mapping[str, Any], caller: str,
                   if caller == "model" and callers is None else
                   f"action '{name}' may not be run by the caller `{caller}` (allowed: "
                   f"{', '.join(sorted(allowed_callers)) or 'none'})")
-        return Decision(name, caller, False, reason, identity=who)
+        return Decision(name, caller, False, reason, identity=who, rule="callers")
     roles = meta.get("roles")
     if roles and not identity.roles.intersection(roles):
         return Decision(name, caller, False,
                         f"action '{name}' needs one of the roles {', '.join(roles)}; the user "
-                        f"is {identity.describe()}", identity=who)
+                        f"is {identity.describe()}", identity=who, rule="roles")
     organisations = meta.get("organisations", meta.get("organizations"))
     if organisations and identity.organisation not in organisations:
         return Decision(name, caller, False,
                         f"action '{name}' is not available to organisation "
-                        f"{identity.organisation or '(none)'}", identity=who)
+                        f"{identity.organisation or '(none)'}", identity=who,
+                        rule="organisations")
     confirm = meta.get("confirm")
     if confirm is None:
         confirm = metadata is not None and metadata.is_destructive
     if caller == "model" and confirm:
         return Decision(name, caller, True, f"action '{name}' is destructive: the user must "
-                        "confirm it before it runs", needs_confirmation=True, identity=who)
+                        "confirm it before it runs", needs_confirmation=True, identity=who,
+                        rule="confirm")
     return Decision(name, caller, True, "allowed", identity=who)

@@ -14,6 +14,7 @@ from rails.lang.value_limits import value_limit
 from rails.library.core_actions import build_event, create_event
 from rails.llm.call import call_timeout, current_call_log
 from rails.policy import PermissionDenied
+from rails.policy.rules import denial_message
 from rails.runtime.engine import FlowEngine, _NeedsReplay, track_action_context
 from rails.runtime.flow_config import FlowIndex, build_flow_config
 from rails.runtime.parallel import PARALLEL_RAIL_ACTIONS, run_rails_in_parallel
@@ -315,7 +316,7 @@ class Runtime:
             if isinstance(error, ActionNotFoundError):
                 message = f"Action '{name}' not found."
             elif isinstance(error, PermissionDenied):
-                message = f"I'm sorry, I can't do that: {error}."
+                message = denial_message(error)
             else:
                 message = self.fallback_message
             return_value, context_updates = None, {}

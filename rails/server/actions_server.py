@@ -3,16 +3,20 @@
 Endpoints:
 - `POST /v1/actions/run` `{"action_name", "action_parameters"}` -> `{"status": "success",
   "result": <any JSON>}` (wire format: `rails.actions.wire`), or `{"status": "failed",
-  "error": {"type", "message"}}` with 400 (bad request), 401 (token), 404 (unknown action),
-  408 (body not sent in time), 413 (body too large), 422 (parameters that do not fit the
-  action's signature), 500 (the action raised; its traceback stays in the server log) or 504
-  (the action ran longer than the timeout).
+  "error": {"type", "message"}}` with 400 (bad request), 401 (token), 403 (the action's
+  permissions refuse the caller `http` or this user: `"type": "PermissionDenied"`, and
+  `action`, `caller`, `rule` in the error object), 404 (unknown action), 408 (body not sent
+  in time), 413 (body too large), 422 (parameters that do not fit the action's signature),
+  500 (the action raised; its traceback stays in the server log) or 504 (the action ran
+  longer than the timeout).
 - `GET /v1/actions/list`: every action with name, is_system_action, description and a JSON
   schema of its parameters.
 - `GET /health`.
 
 With a token, `run` and `list` require `Authorization: Bearer <token>` (the CLI always sets one
-unless told `--no-auth`). Async actions run on
+unless told `--no-auth`). Behind the token, the `X-User-Id`, `X-User-Roles` (comma separated)
+and `X-Org-Id` headers say who the user is; every run is checked by `rails.policy` as the
+caller `http` for that user, and a denial is logged (`rails.policy`). Async actions run on
 the event loop, synchronous ones in a thread pool; a synchronous action that times out keeps
 running in its thread (Python cannot stop it), only the request ends."""
 from __future__ import annotations
@@ -28,6 +32,7 @@ from rails.actions import ActionDispatcher
 from rails.actions.schema import describe_action
 from rails.actions.wire import HEALTH_PATH, LIST_PATH, RUN_PATH, encode_result
 from rails.errors import ActionNotFoundError
+from rails.policy.identity import Identity, identity_from_headers
 from rails.server.idempotency import IdempotentReplies, key_problem
 
 log = logging.getLogger("rails.actions_server")
@@ -42,6 +47,22 @@ class _Refusal(Exception):
         super().__init__(message)
         self.status, self.kind, self.message = status, kind, message
         self.extra: dict = {}  # more keys of the error object (field, step, ...)
+
+
+def _denied(error: Any) -> _Refusal:
+    """The 403 of a PermissionDenied: which action, caller and rule refused."""
+    refusal = _Refusal(403, "PermissionDenied", str(error))
+    decision = getattr(error, "decision", None)
+    refusal.extra = {"action": decision.action, "caller": decision.caller,
+                     "rule": decision.rule} if decision is not None else {
+                         "action": error.action_name}
+    return refusal
+
+
+def request_identity(request: Any) -> Identity:
+    """Who a request to the actions server runs as (the identity headers, behind the
+    token)."""
+    return identity_from_headers(request.headers)
 
 
 def build_dispatcher(config_paths: Iterable[str] = (), modules: Iterable[str] = (),
@@ -103,10 +124,12 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
         except _Refusal as refusal:
             return failure(refusal)
 
+        identity = request_identity(request)
+
         async def work() -> tuple[int, bytes]:
             try:
                 name, params = _parse_run_request(body)
-                content = await _run_action(dispatcher, name, params, timeout)
+                content = await _run_action(dispatcher, name, params, timeout, identity)
             except _Refusal as refusal:
                 response = failure(refusal)
                 return response.status_code, bytes(response.body)
@@ -174,11 +197,15 @@ def create_app(dispatcher: ActionDispatcher, *, token: Optional[str] = None,
 
 
 async def _run_action(dispatcher: ActionDispatcher, name: str, params: dict,
-                      timeout: float) -> str:
-    """The success body for running `name`, or a `_Refusal` saying why there is none."""
+                      timeout: float, identity: Optional[Identity] = None) -> str:
+    """The success body for running `name` as `identity`, or a `_Refusal` saying why there
+    is none."""
     if not dispatcher.has(name):
         raise _Refusal(404, "ActionNotFound",
                        dispatcher.not_found_message(name, " on this server"))
+    refused = dispatcher.check_permission(name, "http", identity)
+    if refused is not None:  # before the parameters: a refused caller learns no signature
+        raise _denied(refused)
     from rails.interaction.remote_run import remote_run
 
     spec = dispatcher.spec(name)

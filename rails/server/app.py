@@ -41,7 +41,8 @@ def create_app(registry: ConfigRegistry, threads: Optional[ThreadStore] = None, 
     completions = ChatCompletions(registry, threads, state_key=state_key)
     from rails.server.interaction_routes import InteractionRoutes
 
-    interactions = InteractionRoutes(registry, threads, completions, max_body_bytes)
+    interactions = InteractionRoutes(registry, threads, completions, max_body_bytes,
+                                     trust_identity_headers)
 
     async def chat_completions(request: Request):
         raw = await _json_body(request, max_body_bytes)

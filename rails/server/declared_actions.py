@@ -18,10 +18,15 @@ and runs only its own actions (another's are 404 to it).
   "completion_tokens", "total_tokens"}}` (one action: `status`, `result`, `usage`). Each
   model call is logged with the organisation, task (`llm_action:<name>`), model and tokens.
 
+Every action a run reaches, each step's included, is checked by `rails.policy` as the caller
+`http` for the request's user (`X-Org-Id`, `X-User-Id`, `X-User-Roles`) before it runs: a
+declared action's own `roles` / `callers`, a server action's `@action(...)` keys and
+`actions_metadata`. A refused step stops the run there (earlier steps have run).
+
 Failures are `{"status": "failed", "error": {"type", "message", "field"?, "step"?}}`: 400
-(no or bad X-Org-Id, not JSON), 404, 409, 413, 422 (a field, a placeholder without a value,
-an unknown model, a bad step), 502 (the model failed or did not give the JSON asked for),
-504 (a timeout)."""
+(no or bad X-Org-Id, not JSON), 403 (`PermissionDenied`, with `action`, `caller`, `rule`),
+404, 409, 413, 422 (a field, a placeholder without a value, an unknown model, a bad step),
+502 (the model failed or did not give the JSON asked for), 504 (a timeout)."""
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +41,9 @@ from rails.actions.declared.registry import DeclaredActionRegistry
 from rails.actions.declared.store import check_org_id
 from rails.actions.declared.workflow import parse_steps, resolve
 from rails.errors import ActionNotFoundError, LLMCallError
-from rails.server.actions_server import _read_body, _Refusal
+from rails.policy.audit import enforce
+from rails.policy.rules import PermissionDenied
+from rails.server.actions_server import _denied, _read_body, _Refusal, request_identity
 
 log = logging.getLogger("rails.actions_server")
 
@@ -121,7 +128,8 @@ class DeclaredActionsAPI:
         calls = LLMCallLog()
         token = current_call_log.set(calls)
         try:
-            body = await self._run_body(await self._json(request), org)
+            body = await self._run_body(await self._json(request), org,
+                                        request_identity(request))
         finally:
             current_call_log.reset(token)
             for call in calls.calls:
@@ -134,10 +142,10 @@ class DeclaredActionsAPI:
                for key in ("prompt_tokens", "completion_tokens", "total_tokens")}}
         return _json(body)
 
-    async def _run_body(self, payload: Any, org: str) -> dict:
+    async def _run_body(self, payload: Any, org: str, identity: Any) -> dict:
         if isinstance(payload, dict) and "action_name" in payload:
             name, values = _single_action(payload)
-            value, _ = await self._run_step(org, name, values, step=None)
+            value, _ = await self._run_step(org, name, values, None, identity)
             return {"status": "success", "result": value}
         source: Any = payload
         scope: dict[str, Any] = {}
@@ -162,24 +170,28 @@ class DeclaredActionsAPI:
         for index, step in enumerate(steps):
             values = {key: resolve(item, {**scope, **outputs}, step=index, field=key)
                       for key, item in step.properties.items()}
-            value, default_key = await self._run_step(org, step.type, values, step=index)
+            value, default_key = await self._run_step(org, step.type, values, index, identity)
             key = step.output_key or default_key
             if key:
                 outputs[key] = value
             done.append({"type": step.type, "outputKey": key, "result": value})
         return {"status": "success", "result": value, "outputs": outputs, "steps": done}
 
-    async def _run_step(self, org: str, name: str, values: dict,
-                        step: Optional[int]) -> tuple[Any, Optional[str]]:
-        """The value of running `name` and the output key it declares."""
+    async def _run_step(self, org: str, name: str, values: dict, step: Optional[int],
+                        identity: Any) -> tuple[Any, Optional[str]]:
+        """The value of running `name` as `identity` and the output key it declares."""
         try:
             action = await self.registry.get(org, name)
             if action is not None:
+                refused = enforce(action.decide("http", identity))
+                if refused is not None:
+                    raise refused
                 model = resolve_model(action.name, action.declaration.model, action.models)
                 result = await asyncio.wait_for(action.complete(values, llm=model),
                                                 self.timeout)
                 return result.value, action.output_key
-            return await asyncio.wait_for(self._run_served(name, values), self.timeout)
+            return await asyncio.wait_for(self._run_served(name, values, identity),
+                                          self.timeout)
         except asyncio.TimeoutError:
             log.error("action '%s' timed out after %gs", name, self.timeout)
             raise _with_step(_Refusal(504, "ActionTimeout", f"action '{name}' did not finish "
@@ -193,10 +205,14 @@ class DeclaredActionsAPI:
                 log.error("action '%s' failed", name, exc_info=error)
             raise _with_step(refusal, step, name) from None
 
-    async def _run_served(self, name: str, values: dict) -> tuple[Any, Optional[str]]:
+    async def _run_served(self, name: str, values: dict,
+                          identity: Any) -> tuple[Any, Optional[str]]:
         dispatcher = self.dispatcher
         if not dispatcher.has(name):
             raise _missing(name)
+        refused = dispatcher.check_permission(name, "http", identity)
+        if refused is not None:
+            raise refused
         from rails.server.actions_server import parameter_problem
 
         problem = parameter_problem(name, dispatcher.spec(name), values)
@@ -262,6 +278,8 @@ def _refusal_for(error: BaseException) -> _Refusal:
     elif isinstance(error, UnknownModelError):
         refusal = _Refusal(422, "UnknownModel", str(error))
         refusal.extra = {"field": "model"}
+    elif isinstance(error, PermissionDenied):
+        refusal = _denied(error)
     elif isinstance(error, ActionNotFoundError):
         refusal = _Refusal(404, "ActionNotFound", str(error))
     elif isinstance(error, ActionOutputError):
@@ -295,7 +313,8 @@ def _json(data: Any, status: int = 200) -> Any:
 def load_served_models(dispatcher: Any, config_paths: list[str]) -> dict[str, Any]:
     """The models of the served config folders (name -> model, by type and model name; the
     first folder that defines a name wins), with each folder's `declared_actions` registered
-    in `dispatcher` to run with them. Folders without YAML (only actions.py) have none.
+    in `dispatcher` to run with them and its `actions_metadata` applied. Folders without YAML
+    (only actions.py) have none.
     Raises ConfigError for a broken config or an action naming an unknown model."""
     from pathlib import Path
 
@@ -316,7 +335,26 @@ def load_served_models(dispatcher: Any, config_paths: list[str]) -> dict[str, An
             models.setdefault(name, model)
         actions = register_config_actions(dispatcher, config, models)
         check_models(actions, config, llms)
+        _apply_actions_metadata(dispatcher, config, folder)
     return models
+
+
+def _apply_actions_metadata(dispatcher: Any, config: Any, folder: Any) -> None:
+    """The folder's `actions_metadata` (descriptions, permissions, ...) onto the served
+    actions, so `roles` / `callers` given there restrict runs here too. A name the server
+    does not serve (an action of the engine's own) is skipped with a warning."""
+    from rails.errors import ConfigError
+
+    for name, overrides in (config.actions_metadata or {}).items():
+        if not dispatcher.has(name):
+            log.warning("%s: actions_metadata names '%s', which this server does not serve",
+                        folder, name)
+            continue
+        try:
+            dispatcher.update_metadata(name, overrides or {}, where="actions_metadata")
+        except ConfigError as error:
+            raise ConfigError(error.message, file=config.config_path,
+                              key=f"actions_metadata.{error.key or name}") from error
 
 
 def default_actions_db(config_paths: list[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from rails.policy.identity import identity_from_headers
+from rails.policy.identity import ANONYMOUS, Identity, identity_from_headers
 
 log = logging.getLogger("rails.server")
 
@@ -30,3 +30,11 @@ def apply_identity(request: Any, headers: Mapping[str, str], trusted: bool) -> N
         else None
     # Stated on every request (None: anonymous), so one kept in the thread never carries over.
     request.messages.insert(0, {"role": "context", "content": {"user": user}})
+
+
+def headers_identity(headers: Mapping[str, str], trusted: bool) -> Identity:
+    """Who a request that carries no messages (a button click) runs as: the identity headers
+    when trusted, else anonymous (never one kept in the thread's history)."""
+    if not trusted:
+        return ANONYMOUS
+    return identity_from_headers({key.lower(): value for key, value in headers.items()})

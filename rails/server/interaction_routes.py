@@ -1,7 +1,9 @@
 """The HTTP side of interactive actions: clicking a button, answering a question, and reading
 a thread with its live buttons and pending question.
 
-- `POST /v1/threads/{thread_id}/clicks` `{"button_id"}`
+- `POST /v1/threads/{thread_id}/clicks` `{"button_id"}`: the button's callback runs as the
+  caller `button` for the user of the identity headers (`serve --trust-identity-headers`;
+  otherwise anonymous); a refused click is a bot message saying why, the button stays live
 - `POST /v1/threads/{thread_id}/answers` `{"interaction_id", "value"}` (or `"cancel": true`)
 - `GET /v1/threads/{thread_id}` -> `{"id", "config_id", "messages", "buttons", "interaction"}`
 
@@ -23,6 +25,7 @@ from rails.interaction import records
 from rails.interaction.session import request_scope, thread_view
 from rails.interaction.store import InteractionStore, store_beside
 from rails.server.api_errors import ApiError, bad_request
+from rails.server.identity import headers_identity
 from rails.server.wire import THREAD_ID_MAX, THREAD_ID_MIN, completion_body, new_completion_id
 
 log = logging.getLogger("rails.server")
@@ -32,9 +35,11 @@ _IDEMPOTENCY_KEY_MAX = 255
 
 
 class InteractionRoutes:
-    def __init__(self, registry: Any, threads: Any, completions: Any, max_body_bytes: int):
+    def __init__(self, registry: Any, threads: Any, completions: Any, max_body_bytes: int,
+                 trust_identity_headers: bool = False):
         self.registry, self.threads, self.completions = registry, threads, completions
         self.max_body_bytes = max_body_bytes
+        self.trust_identity_headers = trust_identity_headers  # (rails.server.identity)
         self.store: InteractionStore = store_beside(threads)
         completions.interaction_store = self.store
         self._sweeper: Optional[asyncio.Task] = None
@@ -65,7 +70,8 @@ class InteractionRoutes:
             record = await self.store.get(f"button:{button_id}")
             ids = await self._config_ids(thread_id, record)
             rails = await self.registry.get(ids)
-            with self._scope(thread_id, ids), _interaction_errors():
+            identity = headers_identity(request.headers, self.trust_identity_headers)
+            with self._scope(thread_id, ids, identity), _interaction_errors():
                 message = await rails.click_async(button_id, thread_id=thread_id,
                                                   messages=history)
             body = await self._reply(thread_id, ids, message)
@@ -143,8 +149,8 @@ class InteractionRoutes:
             ids = (meta or {}).get("config_ids")
         return self.registry.resolve(ids, None) if ids else self.registry.resolve(None, None)
 
-    def _scope(self, thread_id: str, ids: list):
-        return request_scope(self.store, thread_id, None, ids)
+    def _scope(self, thread_id: str, ids: list, identity: Any = None):
+        return request_scope(self.store, thread_id, None, ids, identity=identity)
 
     async def _reply(self, thread_id: str, ids: list, message: dict) -> dict:
         with self.completions._store_errors():

@@ -113,10 +113,17 @@ def declared_tool(action: Any) -> Any:
                           open_world_hint=hints["openWorldHint"]))
 
 
-async def call_declared(action: Any, arguments: dict, timeout: float) -> Any:
+async def call_declared(action: Any, arguments: dict, timeout: float,
+                        identity: Any = None) -> Any:
     import mcp.types as types
 
     from rails.actions.declared.models import resolve_model
+    from rails.policy.audit import enforce
+
+    refused = enforce(action.decide("http", identity))
+    if refused is not None:
+        return types.CallToolResult(content=[types.TextContent(type="text", text=str(
+            refused))], is_error=True)
 
     try:
         model = resolve_model(action.name, action.declaration.model, action.models)
@@ -153,9 +160,10 @@ def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float
         identity = identity_of(ctx)
         tools = tools_for(dispatcher, identity)
         if declared is not None and identity.organisation:
-            own = [declared_tool(action) for action in await declared.list(
-                identity.organisation)]
-            names = {tool.name for tool in own}
+            actions = await declared.list(identity.organisation)
+            own = [declared_tool(action) for action in actions
+                   if action.decide("http", identity).allowed]
+            names = {action.name for action in actions}  # (its own action wins a call)
             tools = own + [tool for tool in tools if tool.name not in names]
         return types.ListToolsResult(tools=tools)
 
@@ -164,7 +172,8 @@ def create_mcp_endpoint(dispatcher: Any, *, token: Optional[str], timeout: float
         if declared is not None and identity.organisation:
             action = await declared.get(identity.organisation, params.name)
             if action is not None:
-                return await call_declared(action, dict(params.arguments or {}), timeout)
+                return await call_declared(action, dict(params.arguments or {}), timeout,
+                                           identity)
         return await call_tool(dispatcher, params.name, params.arguments, identity,
                                timeout)
 

@@ -83,6 +83,15 @@ class LLMAction:
     def meta(self) -> dict:
         return self.declaration.meta()
 
+    def decide(self, caller: str, identity: Any) -> Any:
+        """The rails.policy Decision for `caller` running this action as `identity` (its
+        `roles` and `callers`; an organisation's own action needs no `organisations`)."""
+        from rails.actions.metadata import normalize_metadata
+        from rails.policy.rules import decide
+
+        metadata = normalize_metadata(self.name, self.action_meta)
+        return decide(self.name, metadata, self.action_meta, caller, identity)
+
     def render(self, values: Mapping[str, Any]) -> str:
         """The prompt for `values` (one per placeholder). Raises ActionInputError naming the
         placeholder without a value, or a value the template has no placeholder for."""

@@ -8,8 +8,9 @@
 `parse_declaration` checks every field and reports all problems at once (each naming its
 field), so an HTTP client gets one 422 listing them and a config author one error. Our
 additions, all optional: `output_format: "json"` and `output_schema` (structured output),
-`timeout` (seconds the model may take), and the metadata an LLM choosing actions reads
-(`similes`, `examples`, `validate`)."""
+`timeout` (seconds the model may take), the metadata an LLM choosing actions reads
+(`similes`, `examples`, `validate`), and the permissions of `rails.policy` (`roles`: the
+user needs one of them; `callers`: which of `flow`, `model`, `http`, `button` may run it)."""
 from __future__ import annotations
 
 import math
@@ -37,7 +38,7 @@ OUTPUT_FORMATS = ("text", "json")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FIELDS = ("action_name", "kind", "description", "template", "model", "max_tokens",
           "temperature", "outputKey", "output_format", "output_schema", "timeout",
-          "similes", "examples", "validate")
+          "similes", "examples", "validate", "roles", "callers")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class LLMActionDeclaration:
     similes: tuple[str, ...] = ()
     examples: tuple = ()
     validate: Optional[str] = None
+    roles: tuple[str, ...] = ()
+    callers: Optional[tuple[str, ...]] = None   # None: rails.policy's default callers
 
     @property
     def name(self) -> str:
@@ -95,7 +98,16 @@ class LLMActionDeclaration:
             data["examples"] = list(self.examples)
         if self.validate is not None:
             data["validate"] = self.validate
+        data.update(self._policy())
         return data
+
+    def _policy(self) -> dict:
+        policy: dict[str, Any] = {}
+        if self.roles:
+            policy["roles"] = list(self.roles)
+        if self.callers is not None:
+            policy["callers"] = list(self.callers)
+        return policy
 
     def meta(self) -> dict:
         """The action's metadata in the shape of the engine's action records (name,
@@ -105,7 +117,7 @@ class LLMActionDeclaration:
                 "similes": list(self.similes), "examples": list(self.examples),
                 "validate": self.validate, "parameters": self.parameters_schema(),
                 "read_only": True, "destructive": False, "idempotent": False,
-                "open_world": False}
+                "open_world": False, **self._policy()}
 
 
 def parse_declaration(data: Any, *, name: Optional[str] = None) -> LLMActionDeclaration:
@@ -186,6 +198,15 @@ def parse_declaration(data: Any, *, name: Optional[str] = None) -> LLMActionDecl
     validate = check.string("validate")
     if validate is not None:
         _check_condition(validate, problems)
+    roles = check.string_list("roles")
+    callers = check.string_list("callers")
+    if callers is not None:
+        from rails.policy.rules import CALLERS
+
+        unknown = [caller for caller in callers if caller not in CALLERS]
+        if unknown:
+            problems.append(("callers", f"unknown caller(s) {', '.join(unknown)}; use "
+                                        f"{', '.join(CALLERS)}"))
 
     if problems:
         raise DeclarationError(problems, action_name=action_name if isinstance(
@@ -194,7 +215,8 @@ def parse_declaration(data: Any, *, name: Optional[str] = None) -> LLMActionDecl
         action_name=action_name, template=template, kind=kind, description=description,
         model=model, max_tokens=max_tokens, temperature=temperature, output_key=output_key,
         output_format=output_format, output_schema=schema, timeout=timeout,
-        similes=tuple(similes or ()), examples=tuple(examples or ()), validate=validate)
+        similes=tuple(similes or ()), examples=tuple(examples or ()), validate=validate,
+        roles=tuple(roles or ()), callers=tuple(callers) if callers is not None else None)
 
 
 def problems_for(problems: list[tuple[str, str]], key: str) -> bool:
