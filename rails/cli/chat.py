@@ -53,9 +53,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--debug-level", type=str.upper, choices=DEBUG_LEVELS, metavar="LEVEL",
                         help="verbose, plus the rails' log records from LEVEL up: WARNING, "
                              "INFO or DEBUG (NeMo's levels)")
-    parser.add_argument("--streaming", action="store_true",
+    parser.add_argument("--streaming", action=argparse.BooleanOptionalAction, default=None,
                         help="print the answer as it is generated (--verbose then reports "
-                             "only the time of each turn)")
+                             "only the time of each turn); on by default with --server-url, "
+                             "where --no-streaming asks for whole answers")
     parser.set_defaults(func=run)
 
 
@@ -110,11 +111,13 @@ def _run_remote(args: argparse.Namespace, verbose: bool) -> int:
     from rails.server.auth import server_token
 
     return _chat(RemoteChatSession(args.server_url, args.config_id, server_token(args.token),
-                                   verbose=verbose), args)
+                                   verbose=verbose, streaming=args.streaming is not False),
+                 args)
 
 
 def _run(args: argparse.Namespace, verbose: bool) -> int:
-    session = _open_session(Path(args.config), verbose, args.show_prompts, args.streaming)
+    session = _open_session(Path(args.config), verbose, args.show_prompts,
+                            bool(args.streaming))
     if session is None:
         return 1
     return _chat(session, args)
@@ -125,7 +128,9 @@ def _chat(session: "ChatSession", args: argparse.Namespace) -> int:
     try:
         if args.message is not None:
             session.can_answer = False
-            return 0 if session.turn(args.message) else 1
+            if session.turn(args.message):
+                return 0
+            return 130 if session.cancelled else 1  # 130: stopped by Ctrl-C, as shells say
         if sys.stdin.isatty():
             return _interactive(session)
         ok = True
@@ -189,6 +194,7 @@ class ChatSession:
         self.buttons: list[dict] = []     # the choices of the last bot message
         self.answer_source: Any = None    # piped stdin: questions read from it
         self.can_answer = True            # False with --message: nobody is there to answer
+        self.cancelled = False            # the last turn was cancelled (Ctrl-C)
         from rails.cli.chat_interaction import ui_event_printer
 
         self._on_ui_event = ui_event_printer(self.err)
@@ -209,13 +215,17 @@ class ChatSession:
         from rails.errors import RailsError
 
         started = time.perf_counter()
+        self.cancelled = False
         task = self._loop.create_task(coroutine)
         try:
-            answer = self._loop.run_until_complete(task)
-        except KeyboardInterrupt:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                self._loop.run_until_complete(task)
+            with _interrupt_cancels(self._loop, task):
+                answer = self._loop.run_until_complete(task)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    self._loop.run_until_complete(task)
+            self.cancelled = True
             print("(turn cancelled)", file=self.err)
             return False
         except BrokenPipeError:
@@ -314,20 +324,22 @@ class ChatSession:
         return answer
 
     async def _stream(self, messages: list[dict]) -> dict:
-        pieces, closing = [], {}
-        async for piece in self.rails.stream_async(messages=messages, ui_events=True):
-            if isinstance(piece, dict):  # a UI event; buttons and a question come last
-                if piece["type"] in ("buttons", "interaction"):
-                    closing[piece["type"]] = piece["data"]
+        from rails.cli.chat_stream import StreamedAnswer, chunk_error, stream_error
+
+        answer = StreamedAnswer(self.out, self._on_ui_event)
+        finished = False
+        try:
+            async for piece in self.rails.stream_async(messages=messages, ui_events=True):
+                if isinstance(piece, dict):  # a UI event
+                    answer.ui_event(piece)
+                elif chunk_error(piece) is not None:  # an output rail stopped the answer
+                    raise stream_error(chunk_error(piece))
                 else:
-                    self._on_ui_event(piece)
-                continue
-            pieces.append(piece)
-            self.out.write(piece)
-            self.out.flush()
-        self.out.write("\n")
-        self.out.flush()
-        return {"role": "assistant", "content": "".join(pieces), **closing}
+                    answer.text(piece)
+            finished = True
+        finally:
+            answer.close(finished)
+        return answer.message()
 
     def _print_answer(self, answer: dict) -> None:
         content = answer.get("content")
@@ -344,6 +356,23 @@ class ChatSession:
                 self._loop.run_until_complete(close())
         finally:
             self._loop.close()
+
+
+@contextlib.contextmanager
+def _interrupt_cancels(loop: asyncio.AbstractEventLoop, task: "asyncio.Task") -> Iterator[None]:
+    """While a turn runs, Ctrl-C cancels its task, so it stops at an await and closes what
+    it holds (a server's stream, a model call) instead of being torn at a random line."""
+    import signal
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # no signals here: KeyboardInterrupt
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def _interactive(session: ChatSession) -> int:
