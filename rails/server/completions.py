@@ -59,8 +59,8 @@ class ChatCompletions:
         rails, model = await self.prepare(request)
         options = request.options
         if not request.log_requested:
-            # The log's stats give the token usage; the log itself is not returned.
-            options = options.model_copy(deep=True)
+            # The log's stats give the token usage; the log itself is not returned. (These
+            # options were parsed for this request alone: no copy needed.)
             options.log.activated_rails = True
         if request.thread_id is not None:
             return await self._complete_on_thread(request, rails, model, options)
@@ -89,6 +89,7 @@ class ChatCompletions:
                                   options: Any) -> dict:
         async with self._locks.get(request.thread_id):
             turn = await self._begin(request, model)
+            await self._remember_new_thread(turn, model)
             result = await self._run(rails, model, request, turn.history + request.messages,
                                      options, turn.rails_state(), request.thread_id)
             bot_message = result.response[0]
@@ -96,7 +97,6 @@ class ChatCompletions:
             # The thread keeps what the client saw, so it stays a valid conversation, and
             # the events and dialog state the next turn continues from.
             await self._commit(turn, request.messages + [message], result.state)
-            await self._remember_config(request.thread_id, model)
         return _completion(request, model, result, bot_message, message, finish_reason)
 
     async def _run(self, rails: Any, model: str, request: ChatRequest, messages: list[dict],
@@ -121,6 +121,7 @@ class ChatCompletions:
                 if request.thread_id is not None:
                     await stack.enter_async_context(self._locks.get(request.thread_id))
                     turn = await self._begin(request, model)
+                    await self._remember_new_thread(turn, model)
                 yield event({"role": "assistant", "content": ""})
                 pieces: list[str] = []
                 closing: dict = {}
@@ -152,7 +153,6 @@ class ChatCompletions:
                     await self._commit(turn, request.messages + [
                         {"role": "assistant", "content": "".join(pieces), **closing}],
                         results[0].state)
-                    await self._remember_config(request.thread_id, model)
         except ApiError as error:
             # The headers are sent already: the error travels as an event, as OpenAI does.
             yield _sse(error.body())
@@ -179,6 +179,13 @@ class ChatCompletions:
             with self._store_errors():
                 await self.interaction_store.put(f"thread_meta:{thread_id}",
                                                  {"config_ids": model.split("+")})
+
+    async def _remember_new_thread(self, turn: ThreadTurn, model: str) -> None:
+        """A thread belongs to one config for good (another one is refused), so its config
+        is filed once, as the thread starts: before its first turn runs, so the buttons and
+        questions that turn makes find it."""
+        if turn.version == 0:
+            await self._remember_config(turn.thread_id, model)
 
     async def _begin(self, request: ChatRequest, model: str) -> ThreadTurn:
         with self._store_errors():

@@ -1,6 +1,5 @@
-"""Threads in a SQLite file (stdlib sqlite3). Calls run in a worker thread so the event loop
-never blocks on disk; one connection behind a lock serializes them within the process, and
-WAL mode plus a busy timeout let several server processes share the file. A turn is one
+"""Threads in a SQLite file (stdlib sqlite3, through rails.sqlite_file: reads on the caller's
+thread, writes in a worker thread, one at a time across processes). A turn is one
 `BEGIN IMMEDIATE` transaction that checks the thread's version before writing anything."""
 from __future__ import annotations
 
@@ -8,10 +7,10 @@ import asyncio
 import os
 import secrets
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Optional
 
+from rails.sqlite_file import SQLiteFile
 from rails.state.encoding import deflate, dumps, loads, unpack
 from rails.state.store import ThreadConflict, ThreadRecord, ThreadStore
 
@@ -39,21 +38,8 @@ _SCHEMA = (
 
 class SQLiteThreadStore(ThreadStore):
     def __init__(self, path: Path):
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(str(self.path), check_same_thread=False,
-                                               timeout=10, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode this survives a crash of the process; only a power loss may drop
-            # the last turns. Saves an fsync per turn.
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
-                self._connection.execute(statement)
-        except (sqlite3.Error, OSError) as error:
-            raise ValueError(f"cannot open the threads database {str(self.path)!r}: "
-                             f"{error}") from error
-        self._lock = threading.Lock()
+        self._file = SQLiteFile(path, _SCHEMA, "the threads database")
+        self.path = self._file.path
 
     def describe(self) -> str:
         return f"SQLite file {self.path}"
@@ -68,119 +54,100 @@ class SQLiteThreadStore(ThreadStore):
         return read_or_create_key_file(self.key_path)
 
     async def get(self, thread_id: str) -> list[dict]:
-        return await asyncio.to_thread(self._get, thread_id)
+        return await self._file.read(_messages, thread_id)
 
     async def load(self, thread_id: str, known_version: Optional[int] = None) -> ThreadRecord:
-        return await asyncio.to_thread(self._load, thread_id, known_version)
+        return await self._file.read(_load, thread_id, known_version)
 
     async def commit(self, thread_id: str, *, expected_version: int, config_id: str,
                      messages: list[dict], events: list[dict], dialog: Optional[dict]) -> int:
-        # Encoded here, as the turn left them; deflated on the worker thread.
+        # Encoded here, as the turn left them; deflated on the worker thread before the
+        # write lock is taken.
         encoded = ([dumps(message) for message in messages], dumps(events).encode(),
                    None if dialog is None else dumps(dialog))
-        return await asyncio.to_thread(self._commit, thread_id, expected_version, config_id,
-                                       *encoded)
+
+        def deflate_and_commit() -> int:
+            texts, events_json, dialog_text = encoded
+            return self._file.write_now(_commit, thread_id, expected_version, config_id,
+                                        texts, deflate(events_json), dialog_text)
+
+        return await asyncio.to_thread(deflate_and_commit)
 
     async def append(self, thread_id: str, messages: list[dict]) -> None:
         if messages:
-            await asyncio.to_thread(self._append, thread_id,
-                                    [dumps(message) for message in messages])
+            await self._file.write(_insert_messages, thread_id,
+                                   [dumps(message) for message in messages])
 
     async def close(self) -> None:
-        with self._lock:
-            self._connection.close()
+        self._file.close()
 
-    # -- in the worker thread ---------------------------------------------------------------
 
-    def _get(self, thread_id: str) -> list[dict]:
-        with self._lock:
-            rows = self._connection.execute(
-                "SELECT message FROM thread_messages WHERE thread_id = ? ORDER BY position",
-                (thread_id,)).fetchall()
-        return [loads(row[0]) for row in rows]
+# -- statements (each given its connection by SQLiteFile) -------------------------------------
 
-    def _load(self, thread_id: str, known_version: Optional[int]) -> ThreadRecord:
-        with self._lock:
-            connection = self._connection
-            row = connection.execute(
-                "SELECT version, config_id FROM thread_state WHERE thread_id = ?",
-                (thread_id,)).fetchone()
-            if row is None:
-                legacy = connection.execute(
-                    "SELECT message FROM thread_messages WHERE thread_id = ? ORDER BY position",
-                    (thread_id,)).fetchall()
-                return ThreadRecord(legacy_messages=[loads(r[0]) for r in legacy] or None)
-            version, config_id = row
-            if version == known_version:
-                return ThreadRecord(version, config_id)
-            # One read transaction, so the events and the state are of the same version.
-            connection.execute("BEGIN")
-            try:
-                version, config_id, dialog = connection.execute(
-                    "SELECT version, config_id, dialog FROM thread_state WHERE thread_id = ?",
-                    (thread_id,)).fetchone()
-                turns = connection.execute(
-                    "SELECT events FROM thread_events WHERE thread_id = ? ORDER BY turn",
-                    (thread_id,)).fetchall()
-            finally:
-                connection.execute("COMMIT")
-        events: list[dict] = []
-        for (text,) in turns:
-            events.extend(unpack(text))
-        return ThreadRecord(version, config_id, events,
-                            None if dialog is None else loads(dialog))
+def _messages(connection: sqlite3.Connection, thread_id: str) -> list[dict]:
+    rows = connection.execute(
+        "SELECT message FROM thread_messages WHERE thread_id = ? ORDER BY position",
+        (thread_id,)).fetchall()
+    return [loads(row[0]) for row in rows]
 
-    def _commit(self, thread_id: str, expected: int, config_id: str, messages: list[str],
-                events: bytes, dialog: Optional[str]) -> int:
-        events = deflate(events)
-        with self._lock:
-            connection = self._connection
-            # IMMEDIATE takes the write lock before the version is read, so two processes
-            # cannot both see the same version and both write.
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    "SELECT version FROM thread_state WHERE thread_id = ?",
-                    (thread_id,)).fetchone()
-                current = row[0] if row is not None else 0
-                if current != expected:
-                    raise ThreadConflict(thread_id, expected, current)
-                version = current + 1
-                if messages:
-                    self._insert_messages(thread_id, messages)
-                connection.execute(
-                    "INSERT INTO thread_events (thread_id, turn, events) VALUES (?, ?, ?)",
-                    (thread_id, version, events))
-                connection.execute(
-                    "INSERT INTO thread_state (thread_id, config_id, version, dialog) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET "
-                    "version = excluded.version, dialog = excluded.dialog",
-                    (thread_id, config_id, version, dialog))
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-        return version
 
-    def _append(self, thread_id: str, encoded: list[str]) -> None:
-        with self._lock:
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._insert_messages(thread_id, encoded)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+def _load(connection: sqlite3.Connection, thread_id: str,
+          known_version: Optional[int]) -> ThreadRecord:
+    row = connection.execute(
+        "SELECT version, config_id FROM thread_state WHERE thread_id = ?",
+        (thread_id,)).fetchone()
+    if row is None:
+        return ThreadRecord(legacy_messages=_messages(connection, thread_id) or None)
+    version, config_id = row
+    if version == known_version:
+        return ThreadRecord(version, config_id)
+    # One read transaction, so the events and the state are of the same version.
+    connection.execute("BEGIN")
+    try:
+        version, config_id, dialog = connection.execute(
+            "SELECT version, config_id, dialog FROM thread_state WHERE thread_id = ?",
+            (thread_id,)).fetchone()
+        turns = connection.execute(
+            "SELECT events FROM thread_events WHERE thread_id = ? ORDER BY turn",
+            (thread_id,)).fetchall()
+    finally:
+        connection.execute("COMMIT")
+    events: list[dict] = []
+    for (text,) in turns:
+        events.extend(unpack(text))
+    return ThreadRecord(version, config_id, events, None if dialog is None else loads(dialog))
 
-    def _insert_messages(self, thread_id: str, encoded: list[str]) -> None:
-        connection = self._connection
-        start = connection.execute(
-            "SELECT COALESCE(MAX(position) + 1, 0) FROM thread_messages WHERE thread_id = ?",
-            (thread_id,)).fetchone()[0]
-        connection.executemany(
-            "INSERT INTO thread_messages (thread_id, position, message) VALUES (?, ?, ?)",
-            [(thread_id, start + offset, text) for offset, text in enumerate(encoded)])
+
+def _commit(connection: sqlite3.Connection, thread_id: str, expected: int, config_id: str,
+            messages: list[str], events: bytes, dialog: Optional[str]) -> int:
+    # IMMEDIATE (SQLiteFile.write) takes the write lock before the version is read, so two
+    # processes cannot both see the same version and both write.
+    row = connection.execute("SELECT version FROM thread_state WHERE thread_id = ?",
+                             (thread_id,)).fetchone()
+    current = row[0] if row is not None else 0
+    if current != expected:
+        raise ThreadConflict(thread_id, expected, current)
+    version = current + 1
+    if messages:
+        _insert_messages(connection, thread_id, messages)
+    connection.execute("INSERT INTO thread_events (thread_id, turn, events) VALUES (?, ?, ?)",
+                       (thread_id, version, events))
+    connection.execute(
+        "INSERT INTO thread_state (thread_id, config_id, version, dialog) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (thread_id) DO UPDATE SET "
+        "version = excluded.version, dialog = excluded.dialog",
+        (thread_id, config_id, version, dialog))
+    return version
+
+
+def _insert_messages(connection: sqlite3.Connection, thread_id: str,
+                     encoded: list[str]) -> None:
+    start = connection.execute(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM thread_messages WHERE thread_id = ?",
+        (thread_id,)).fetchone()[0]
+    connection.executemany(
+        "INSERT INTO thread_messages (thread_id, position, message) VALUES (?, ?, ?)",
+        [(thread_id, start + offset, text) for offset, text in enumerate(encoded)])
 
 
 def read_or_create_key_file(path: Path) -> bytes:

@@ -1,21 +1,15 @@
-"""Declared actions in a SQLite file (stdlib sqlite3); WAL mode and a busy timeout let
-processes share the file.
-
-Writes run in a worker thread, so the event loop never waits for another process's write
-lock. Point reads (the look-up of every run) take microseconds and, in WAL mode, never wait
-for writers: they run on the caller's thread on a connection of their own, which is 15x
-cheaper than the thread hop; should that connection be busy (another thread reading) or the
-file locked, the read goes to a worker thread like the writes."""
+"""Declared actions in a SQLite file (stdlib sqlite3), through rails.sqlite_file: the look-up
+of every run is a read on the caller's thread, writes run in a worker thread, one at a time
+across processes."""
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import Optional
 
 from rails.actions.declared.store import DeclaredActionStore
+from rails.sqlite_file import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS declared_actions (
@@ -28,92 +22,64 @@ CREATE TABLE IF NOT EXISTS declared_actions (
 """
 
 
-_GET = "SELECT body FROM declared_actions WHERE org_id = ? AND name = ?"
-
-
 class SQLiteActionStore(DeclaredActionStore):
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(str(self.path), check_same_thread=False,
-                                               timeout=10, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            # In WAL mode this survives a crash of the process; only a power loss may drop
-            # the last writes. Saves an fsync per write.
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._connection.execute(_SCHEMA)
-            self._reader = sqlite3.connect(str(self.path), check_same_thread=False,
-                                           timeout=0, isolation_level=None)
-        except (sqlite3.Error, OSError) as error:
-            raise ValueError(f"cannot open the declared-actions database "
-                             f"{str(self.path)!r}: {error}") from error
-        self._lock = threading.Lock()
-        self._read_lock = threading.Lock()
+        self._file = SQLiteFile(path, (_SCHEMA,), "the declared-actions database")
+        self.path = self._file.path
 
     def describe(self) -> str:
         return f"SQLite file {self.path}"
 
-    def _run(self, sql: str, args: tuple) -> sqlite3.Cursor:
-        with self._lock:
-            return self._connection.execute(sql, args)
-
     async def create(self, org: str, name: str, body: str) -> bool:
-        cursor = await asyncio.to_thread(
-            self._run, "INSERT OR IGNORE INTO declared_actions VALUES (?, ?, ?, ?)",
-            (org, name, body, time.time()))
-        return cursor.rowcount == 1
+        return await self._file.write(_create, org, name, body)
 
     async def put(self, org: str, name: str, body: str) -> bool:
-        return await asyncio.to_thread(self._put, org, name, body)
-
-    def _put(self, org: str, name: str, body: str) -> bool:
-        with self._lock:
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                existed = connection.execute(
-                    "SELECT 1 FROM declared_actions WHERE org_id = ? AND name = ?",
-                    (org, name)).fetchone() is not None
-                connection.execute(
-                    "INSERT INTO declared_actions VALUES (?, ?, ?, ?) ON CONFLICT (org_id, name)"
-                    " DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-                    (org, name, body, time.time()))
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-        return not existed
+        return await self._file.write(_put, org, name, body)
 
     async def get(self, org: str, name: str) -> Optional[str]:
-        if self._read_lock.acquire(blocking=False):
-            try:
-                row = self._reader.execute(_GET, (org, name)).fetchone()
-                return row[0] if row else None
-            except sqlite3.OperationalError:  # locked for a moment: wait in a thread
-                pass
-            finally:
-                self._read_lock.release()
-        return await asyncio.to_thread(self._get_waiting, org, name)
-
-    def _get_waiting(self, org: str, name: str) -> Optional[str]:
-        with self._lock:
-            row = self._connection.execute(_GET, (org, name)).fetchone()
-        return row[0] if row else None
+        return await self._file.read(_get, org, name)
 
     async def list(self, org: str) -> list[str]:
-        cursor = await asyncio.to_thread(
-            self._run, "SELECT body FROM declared_actions WHERE org_id = ? ORDER BY name",
-            (org,))
-        return [row[0] for row in cursor.fetchall()]
+        return await self._file.read(_list, org)
 
     async def delete(self, org: str, name: str) -> bool:
-        cursor = await asyncio.to_thread(
-            self._run, "DELETE FROM declared_actions WHERE org_id = ? AND name = ?",
-            (org, name))
-        return cursor.rowcount == 1
+        return await self._file.write(_delete, org, name)
 
     async def close(self) -> None:
-        with self._lock, self._read_lock:
-            self._connection.close()
-            self._reader.close()
+        self._file.close()
+
+
+# -- statements (each given its connection by SQLiteFile) -------------------------------------
+
+def _create(db: sqlite3.Connection, org: str, name: str, body: str) -> bool:
+    cursor = db.execute("INSERT OR IGNORE INTO declared_actions VALUES (?, ?, ?, ?)",
+                        (org, name, body, time.time()))
+    return cursor.rowcount == 1
+
+
+def _put(db: sqlite3.Connection, org: str, name: str, body: str) -> bool:
+    """Creates or replaces; True when it created."""
+    existed = db.execute("SELECT 1 FROM declared_actions WHERE org_id = ? AND name = ?",
+                         (org, name)).fetchone() is not None
+    db.execute("INSERT INTO declared_actions VALUES (?, ?, ?, ?) ON CONFLICT (org_id, name) "
+               "DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+               (org, name, body, time.time()))
+    return not existed
+
+
+def _get(db: sqlite3.Connection, org: str, name: str) -> Optional[str]:
+    row = db.execute("SELECT body FROM declared_actions WHERE org_id = ? AND name = ?",
+                     (org, name)).fetchone()
+    return row[0] if row else None
+
+
+def _list(db: sqlite3.Connection, org: str) -> list[str]:
+    rows = db.execute("SELECT body FROM declared_actions WHERE org_id = ? ORDER BY name",
+                      (org,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def _delete(db: sqlite3.Connection, org: str, name: str) -> bool:
+    cursor = db.execute("DELETE FROM declared_actions WHERE org_id = ? AND name = ?",
+                        (org, name))
+    return cursor.rowcount == 1

@@ -1,0 +1,141 @@
+"""rails.sqlite_file: reads never wait for another process's write, writes wait off the event
+loop, and writers of several processes take turns without losing a write."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rails.server.threads_sqlite import SQLiteThreadStore
+from rails.sqlite_file import SQLiteFile
+
+SCHEMA = ("CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
+          "INSERT OR IGNORE INTO counter VALUES (1, 0)")
+
+
+# Another process in the middle of a long write transaction: it holds the lock until its
+# standard input closes.
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("UPDATE counter SET n = n + 1000")
+print("held", flush=True)
+sys.stdin.read()
+connection.execute("COMMIT")
+"""
+INCREMENT_MANY = """
+import sys
+from rails.sqlite_file import SQLiteFile
+SCHEMA = %r
+def increment(connection):
+    (n,) = connection.execute("SELECT n FROM counter WHERE id = 1").fetchone()
+    connection.execute("UPDATE counter SET n = ? WHERE id = 1", (n + 1,))
+file = SQLiteFile(sys.argv[1], SCHEMA, "the test database")
+for _ in range(int(sys.argv[2])):
+    file.write_now(increment)
+file.close()
+""" % (SCHEMA,)
+
+
+def _increment(connection: sqlite3.Connection) -> int:
+    (n,) = connection.execute("SELECT n FROM counter WHERE id = 1").fetchone()
+    connection.execute("UPDATE counter SET n = ? WHERE id = 1", (n + 1,))
+    return n + 1
+
+
+def _read(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT n FROM counter WHERE id = 1").fetchone()[0]
+
+
+async def test_a_read_does_not_wait_for_another_process_writing(tmp_path):
+    path = str(tmp_path / "data.db")
+    file = SQLiteFile(path, SCHEMA, "the test database")
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, path],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        assert await file.read(_read) == 0  # the last committed value, at once
+        assert time.monotonic() - started < 0.5
+
+        # A write waits for the other process, on a worker thread: the loop keeps running.
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        write = asyncio.create_task(file.write(_increment))
+        await asyncio.sleep(0.3)
+        assert not write.done()
+        assert ticks >= 10
+        writer.stdin.close()  # the other process commits
+        assert await asyncio.wait_for(write, 15) == 1001
+        ticker.cancel()
+    finally:
+        if not writer.stdin.closed:
+            writer.stdin.close()
+        writer.wait(30)
+        file.close()
+
+
+async def test_writers_of_several_processes_lose_nothing(tmp_path):
+    path = str(tmp_path / "data.db")
+    file = SQLiteFile(path, SCHEMA, "the test database")
+    workers = [subprocess.Popen([sys.executable, "-c", INCREMENT_MANY, path, "200"])
+               for _ in range(3)]
+    for _ in range(200):
+        await file.write(_increment)
+    for worker in workers:
+        assert worker.wait(60) == 0
+    assert await file.read(_read) == 800
+    file.close()
+
+
+async def test_a_failed_write_is_rolled_back(tmp_path):
+    file = SQLiteFile(tmp_path / "data.db", SCHEMA, "the test database")
+
+    def half_then_fail(connection: sqlite3.Connection) -> None:
+        _increment(connection)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await file.write(half_then_fail)
+    assert await file.read(_read) == 0
+    assert await file.write(_increment) == 1
+    file.close()
+
+
+async def test_a_thread_store_serves_turns_while_another_process_writes(tmp_path):
+    """The thread store's loads use the read path: a thread's state is read while another
+    process holds the write lock."""
+    path = tmp_path / "threads.db"
+    store = SQLiteThreadStore(path)
+    await store.commit("t" * 16, expected_version=0, config_id="c",
+                       messages=[{"role": "user", "content": "hi"}],
+                       events=[{"type": "UserMessage", "text": "hi"}], dialog={"k": 1})
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        record = await asyncio.wait_for(store.load("t" * 16), 1)
+        assert (record.version, record.config_id, record.dialog) == (1, "c", {"k": 1})
+        assert record.events == [{"type": "UserMessage", "text": "hi"}]
+    finally:
+        connection.execute("ROLLBACK")
+        connection.close()
+    await store.close()
+
+
+def test_an_unopenable_file_names_the_database(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match=r"cannot open the test database .*x\.db"):
+        SQLiteFile(blocker / "x.db", SCHEMA, "the test database")
