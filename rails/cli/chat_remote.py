@@ -5,7 +5,8 @@ The CLI names one thread for the conversation, so each turn sends only the new m
 server keeps the history (and the buttons and questions of interactive actions). Answers are
 streamed (`stream: true`): text is printed as the server sends it and the `event: rails.ui`
 events are shown as for a local config; a server that answers a stream request whole (one that
-cannot stream) is read whole, and `--no-streaming` asks for whole answers."""
+cannot stream) is read whole, one that streams bare text (NeMo's older servers) is printed as
+it comes, and `--no-streaming` asks for whole answers."""
 from __future__ import annotations
 
 import asyncio
@@ -88,9 +89,10 @@ class RemoteChatSession(ChatSession):
             raise ChatServerError(f"cannot reach {url}: {error or type(error).__name__}") \
                 from None
         try:
-            if response.status_code >= 400 or not response.headers.get(
-                    "content-type", "").startswith("text/event-stream"):
+            if response.status_code >= 400 or response.headers.get(
+                    "content-type", "").startswith("application/json"):
                 # An error, or a server that cannot stream answering whole: one JSON body.
+                # (NeMo's older servers stream bare text, with no content type at all.)
                 await _read_body(response, url)
                 return self._message(_json_body(response, url))
             return await self._read_stream(response, url)

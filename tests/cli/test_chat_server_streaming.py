@@ -292,15 +292,18 @@ def whole_answer(handler) -> None:
     handler.wfile.write(data)
 
 
-def bare_text_stream(handler) -> None:
-    """A stream as NeMo Guardrails' older servers send it: the tokens as bare text under
-    `text/event-stream`, no SSE fields."""
-    handler.send_response(200)
-    handler.send_header("content-type", "text/event-stream")
-    handler.end_headers()
-    for word in WORDS:
-        handler.wfile.write(word.encode())
-        handler.wfile.flush()
+def bare_text_stream(content_type):
+    """A stream as NeMo Guardrails' older servers send it: the tokens as bare text, no SSE
+    fields, with no content type (or `text/event-stream`)."""
+    def respond(handler) -> None:
+        handler.send_response(200)
+        if content_type:
+            handler.send_header("content-type", content_type)
+        handler.end_headers()
+        for word in WORDS:
+            handler.wfile.write(word.encode())
+            handler.wfile.flush()
+    return respond
 
 
 def test_a_server_that_answers_whole_and_no_streaming(run_cli):
@@ -325,8 +328,9 @@ def test_a_local_config_blocked_mid_answer_reads_the_same(cli, configs, server, 
     assert local[2] == "error: AnswerStopped: Blocked by block word rails. (content_blocked)\n"
 
 
-def test_a_server_streaming_bare_text(run_cli):
-    bare = OtherChatServer(bare_text_stream)
+@pytest.mark.parametrize("content_type", [None, "text/event-stream"])
+def test_a_server_streaming_bare_text(run_cli, content_type):
+    bare = OtherChatServer(bare_text_stream(content_type))
     try:
         result = run_cli("chat", "--server-url", bare.url, "--message", "hi")
     finally:
