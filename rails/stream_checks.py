@@ -33,6 +33,7 @@ class StreamError(str):
     dict, so the server can send it as an SSE error event."""
 
     error: dict
+    checks: list = []  # the window checks up to this one (StreamCheck), for the server's log
 
     def __new__(cls, error: dict) -> "StreamError":
         text = super().__new__(cls, json.dumps({"error": error}))

@@ -147,11 +147,14 @@ async def stream_turn(rails: Any, *, prompt=None, messages=None, options=None, s
                         await checker.token(text)
                         await checker.end_of_message()
         except Blocked as blocked:
+            blocked.chunk.checks = list(checker.checks)
             out.put_nowait(blocked.chunk)
         except Exception as error:  # a failure of the checker itself: fail closed
             from rails.stream_checks import failed_error
 
-            out.put_nowait(failed_error("output", f"{type(error).__name__}: {error}"))
+            chunk = failed_error("output", f"{type(error).__name__}: {error}")
+            chunk.checks = list(checker.checks)
+            out.put_nowait(chunk)
         finally:
             out.put_nowait(_END)
 

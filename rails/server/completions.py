@@ -145,7 +145,7 @@ class ChatCompletions:
                             # An output rail stopped the streamed answer: the stream ends
                             # with NeMo's error as an SSE error event (the openai client
                             # raises it); the thread keeps no part of the blocked answer.
-                            yield _sse({"error": error})
+                            yield _sse(_blocked_body(error, piece, request))
                             return
                         pieces.append(piece)
                         yield event({"content": piece})
@@ -298,6 +298,18 @@ def _last_chunk(chunk: dict, request: ChatRequest, result: Any) -> dict:
     if getattr(result, "output_data", None) is not None:
         chunk["output_data"] = result.output_data
     return chunk
+
+
+def _blocked_body(error: dict, chunk: Any, request: ChatRequest) -> dict:
+    """The error event of a blocked stream; with `activated_rails` asked for, its log holds
+    the window checks up to the one that blocked (the turn ended there)."""
+    checks = getattr(chunk, "checks", None)
+    if not (checks and request.options.log.activated_rails):
+        return {"error": error}
+    return {"error": error, "log": {
+        "activated_rails": [rail.model_dump(mode="json") for check in checks
+                            for rail in check.activated_rails],
+        "stream_checks": [check.model_dump(mode="json") for check in checks]}}
 
 
 def _ui_sse(chunk: dict, event: dict) -> str:

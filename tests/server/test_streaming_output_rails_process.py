@@ -101,3 +101,22 @@ def test_the_last_chunk_logs_every_window_check(server, fake_llm_words):
     outputs = [rail for rail in log["activated_rails"] if rail["type"] == "output"]
     assert [rail["name"] for rail in outputs] == ["block word"] * 3
     assert "".join(fake_llm_words) == "Hello from the fake model."
+
+
+def test_a_blocked_stream_logs_the_window_that_blocked(server, fake_llm_words):
+    import json
+
+    import httpx
+
+    request = {"model": "checked", "stream": True, "messages": [{"role": "user",
+               "content": "hi"}], "options": {"log": {"activated_rails": True}}}
+    with httpx.stream("POST", str(server.base_url) + "chat/completions", json=request,
+                      timeout=30) as response:
+        events = [json.loads(line[len("data: "):]) for line in response.iter_lines()
+                  if line.startswith("data: ")]
+    last = events[-1]
+    assert last["error"]["code"] == "content_blocked"
+    assert [(check["window"], check["text"], check["status"], check["rail"]) for check in
+            last["log"]["stream_checks"]] == [(1, "Hello from", "passed", None),
+                                              (2, " the fake", "blocked", "block word")]
+    assert [rail["stop"] for rail in last["log"]["activated_rails"]] == [False, True]
