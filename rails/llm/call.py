@@ -92,6 +92,16 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
     `stop` may also be passed positionally, as in NeMo Guardrails. Settings of an enclosing
     `rails.llm.params.llm_params(llm, ...)` block apply unless given here.
     """
+    return (await llm_completion(llm, prompt, stop, task=task, temperature=temperature,
+                                 max_tokens=max_tokens, llm_params=llm_params)).text
+
+
+async def llm_completion(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *,
+                         task: Optional[str] = None, temperature: Optional[float] = None,
+                         max_tokens: Optional[int] = None, llm_params: Optional[dict] = None,
+                         tool_params: Optional[dict] = None) -> Completion:
+    """`llm_call`, returning the whole Completion; `tool_params` (`tools`, `tool_choice`,
+    `parallel_tool_calls`) offer tools, and the completion's `tool_calls` holds the calls."""
     if llm is None:
         raise LLMCallError(f"no model is configured for task '{task or 'unknown'}'; add a "
                            "`type: main` model to config.yml or pass `llm=` to LLMRails")
@@ -111,24 +121,33 @@ async def llm_call(llm: Any, prompt: Prompt, stop: Optional[list[str]] = None, *
     started = time.time()
     clock = time.perf_counter()
     if traits.native:
+        params = {**(llm_params or {}), **tool_params} if tool_params else llm_params
         work = llm.generate(prompt, stop=stop, temperature=temperature,
-                            max_tokens=max_tokens, params=llm_params, on_token=handler)
+                            max_tokens=max_tokens, params=params, on_token=handler)
     else:
         work = _langchain_call(llm, traits, prompt, stop, temperature, max_tokens,
-                               llm_params, handler)
+                               llm_params, handler, tool_params)
     completion = await within_llm_deadline(work, llm, task, traits.name)
     log = current_call_log.get()
     if log is not None:
         duration = time.perf_counter() - clock
         log.add(LLMCallInfo(
             task=getattr(task, "value", task), prompt_source=prompt,
-            completion=completion.text, duration=duration,
+            completion=_logged_text(completion), duration=duration,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             total_tokens=completion.total_tokens, started_at=started,
             finished_at=started + duration, llm_model_name=traits.name,
             raw_response=completion.raw))
-    return completion.text
+    return completion
+
+
+def _logged_text(completion: Completion) -> str:
+    if not completion.tool_calls:
+        return completion.text
+    from rails.tool_shapes import tool_calls_text
+
+    return tool_calls_text(completion.tool_calls, completion.text)
 
 
 async def within_llm_deadline(work: Any, llm: Any, task: Any = None,
@@ -213,7 +232,11 @@ def to_langchain_messages(messages: list) -> list:
     converted = []
     for message in messages:
         kind = _message_kind(message)
-        if kind in ("user", "human"):
+        if kind == "tool" or message.get("tool_calls"):  # passthrough of a tool conversation
+            from rails.llm.tool_calls import langchain_tool_message
+
+            converted.append(langchain_tool_message(message))
+        elif kind in ("user", "human"):
             converted.append(HumanMessage(content=message["content"]))
         elif kind in ("assistant", "bot", "ai"):
             converted.append(AIMessage(content=message["content"]))
@@ -237,8 +260,24 @@ def _call_kwargs(traits: _ModelTraits, temperature, max_tokens, llm_params) -> d
 
 
 async def _langchain_call(llm, traits, prompt, stop, temperature, max_tokens, llm_params,
-                          handler) -> Completion:
+                          handler, tool_params=None) -> Completion:
     is_chat = traits.chat
+    if tool_params:
+        if not is_chat:
+            raise LLMCallError(f"tools can only be offered to a chat model; {traits.name} is a "
+                               "text-completion model")
+        from rails.llm.tool_calls import langchain_tool_completion
+
+        messages = to_langchain_messages(
+            [{"type": "user", "content": prompt}] if isinstance(prompt, str) else prompt)
+        try:
+            return await langchain_tool_completion(
+                llm, messages, stop, _call_kwargs(traits, temperature, max_tokens, llm_params),
+                tool_params, handler)
+        except LLMCallError:
+            raise
+        except Exception as error:
+            raise langchain_error(llm, error) from error
     if is_chat:
         model_input: Any = to_langchain_messages(
             [{"type": "user", "content": prompt}] if isinstance(prompt, str) else prompt)

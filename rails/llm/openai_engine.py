@@ -248,12 +248,20 @@ class OpenAICompatibleModel:
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
             raise self._bad_answer("an answer without choices", text) from error
         completion = Completion(text=content, raw=data)
+        if self.api == "chat":
+            calls = choice["message"].get("tool_calls")
+            if calls is not None and not isinstance(calls, list):
+                raise self._bad_answer("`tool_calls` that is not a list", text)
+            completion.tool_calls = calls or None
         _apply_usage(completion, data.get("usage"))
         return completion
 
     async def _read_stream(self, response: Any, on_token: TokenHandler) -> Completion:
+        from rails.tool_shapes import ToolCallDeltas
+
         parts: list[str] = []
         usage = None
+        calls = ToolCallDeltas()
         async for line in response.aiter_lines():
             if not line.startswith("data:"):
                 continue
@@ -268,12 +276,14 @@ class OpenAICompatibleModel:
                 raise self._bad_answer("an error in the stream", payload)
             usage = data.get("usage") or usage
             for choice in data.get("choices") or []:
-                token = ((choice.get("delta") or {}).get("content") if self.api == "chat"
-                         else choice.get("text"))
+                delta = choice.get("delta") or {}
+                token = delta.get("content") if self.api == "chat" else choice.get("text")
+                if delta.get("tool_calls"):
+                    calls.add(delta["tool_calls"])
                 if token:
                     parts.append(token)
                     await on_token(token)
-        completion = Completion(text="".join(parts))
+        completion = Completion(text="".join(parts), tool_calls=calls.calls())
         _apply_usage(completion, usage)
         return completion
 
@@ -289,10 +299,20 @@ def _chat_messages(prompt: Any) -> list[dict]:
     messages = []
     for message in prompt:
         kind = message.get("type") or message.get("role") or "user"
+        if kind == "tool":  # passthrough of a tool conversation: OpenAI's own shapes
+            messages.append({key: message[key] for key in ("role", "content", "tool_call_id",
+                                                           "name") if key in message})
+            messages[-1]["role"] = "tool"
+            continue
         if kind not in roles:
             raise ValueError(f"unknown message type {kind!r} in a prompt; use system, user, "
                              "assistant or bot")
         messages.append({"role": roles[kind], "content": message.get("content", "")})
+        if message.get("tool_calls") and roles[kind] == "assistant":
+            from rails.tool_shapes import normalize_tool_calls
+
+            messages[-1]["tool_calls"] = normalize_tool_calls(message["tool_calls"])
+            messages[-1]["content"] = message.get("content") or None
     return messages
 
 
