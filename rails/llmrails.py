@@ -8,10 +8,11 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Optional, Union
 
 from rails.llm.call import LLMCallLog, current_call_log
-from rails.llm.passthrough import raw_llm_request
+from rails.llm.passthrough import passthrough_conversation, prior_messages, raw_llm_request
 from rails.policy.audit import ActionAudit, current_audit
 from rails.messages import (HistoryKey, events_for_messages, history_key,
                             response_from_events, validate_messages)
+from rails.tool_messages import check_tool_params, check_tool_sequence
 from rails.nemo_api import NemoRailsAPI
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
@@ -121,9 +122,17 @@ class LLMRails(NemoRailsAPI):
             from rails.option_parsing import coerce_options
 
             options = coerce_options(options)
+        prior = prior_messages.get()  # (kept by a server thread)
         messages = validate_messages([{"role": "user", "content": prompt}]
-                                     if prompt is not None else list(messages))
-        raw_llm_request.set(prompt if prompt is not None else list(messages))  # passthrough
+                                     if prompt is not None else list(messages),
+                                     allow_tools=bool(self.config.passthrough),
+                                     tool_sequence=not prior)
+        if options is not None and options.llm_params:
+            check_tool_params(self.config, options.llm_params)  # tools of passthrough mode
+        if prior:
+            check_tool_sequence(list(prior) + messages)
+        raw_llm_request.set(prompt if prompt is not None  # passthrough
+                            else passthrough_conversation(list(messages)))
         history = list(messages)
         if options is not None:
             messages = [{"role": "context",

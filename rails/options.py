@@ -53,6 +53,8 @@ class GenerationRailsOptions(BaseModel):
     output: Union[bool, list[str]] = True
     retrieval: Union[bool, list[str]] = True
     dialog: bool = True
+    tool_output: Union[bool, list[str]] = True
+    tool_input: Union[bool, list[str]] = True
 
 
 class GenerationOptions(BaseModel):
@@ -73,12 +75,12 @@ class GenerationOptions(BaseModel):
         """`rails: ["input", "output"]` enables exactly the kinds listed."""
         if isinstance(values, dict) and isinstance(values.get("rails"), list):
             kinds = values["rails"]
-            unknown = set(kinds) - {"input", "output", "retrieval", "dialog"}
+            every = ("input", "output", "retrieval", "dialog", "tool_output", "tool_input")
+            unknown = set(kinds) - set(every)
             if unknown:
                 raise ValueError(f"unknown rail kinds {sorted(unknown)}; use input, output, "
-                                 "retrieval or dialog")
-            values = {**values, "rails": {k: k in kinds for k in
-                                          ("input", "output", "retrieval", "dialog")}}
+                                 "retrieval, dialog, tool_output or tool_input")
+            values = {**values, "rails": {k: k in kinds for k in every}}
         return values
 
 

@@ -164,6 +164,29 @@ class RetrievalRails(Section):
     flows: list[str] = field(default_factory=list)
 
 
+class ToolOutputRails(Section):
+    """NeMo's `rails.tool_output`: flows run on the tool calls the main model answers with
+    (passthrough mode), before they go back to the caller; they read `$tool_calls` and
+    block with `stop`. `parallel` is accepted; they run in order (NeMo 0.24 does too)."""
+
+    checked_keys = True
+    later_nemo_keys = frozenset({"per_tool"})
+
+    flows: list[str] = field(default_factory=list)
+    parallel: Optional[bool] = False
+
+
+class ToolInputRails(Section):
+    """NeMo's `rails.tool_input`: flows run on each tool result the caller sends back
+    (`$tool_message`, `$tool_name`, `$tool_call_id`) before the model sees it."""
+
+    checked_keys = True
+    later_nemo_keys = frozenset({"per_tool"})
+
+    flows: list[str] = field(default_factory=list)
+    parallel: Optional[bool] = False
+
+
 class ActionRails(Section):
     """Colang 2.x only; accepted and ignored."""
 
@@ -248,7 +271,6 @@ class Rails(Section):
     """The `rails:` section: library-rail settings, input/output/retrieval rails, dialog rails."""
 
     checked_keys = True
-    later_nemo_keys = frozenset({"tool_output", "tool_input"})
 
     config: RailsConfigData = field(default_factory=RailsConfigData)
     input: InputRails = field(default_factory=InputRails)
@@ -256,6 +278,8 @@ class Rails(Section):
     retrieval: RetrievalRails = field(default_factory=RetrievalRails)
     dialog: DialogRails = field(default_factory=DialogRails)
     actions: ActionRails = field(default_factory=ActionRails)
+    tool_output: ToolOutputRails = field(default_factory=ToolOutputRails)
+    tool_input: ToolInputRails = field(default_factory=ToolInputRails)
 
 
 class LogAdapterConfig(Section):

@@ -201,6 +201,10 @@ def check_across_keys(config: RailsConfig, file: Optional[str] = None) -> None:
                               f"`{needed[0]}` prompt template, which is required for the "
                               f"`{flow_id}` rail{hint}",
                               file=file, key=f"rails.{kind}.flows")
+    if config.tool_use.passthrough.tools and not config.passthrough:
+        raise ConfigError("tool_use.passthrough.tools are offered in passthrough mode only; "
+                          "add `passthrough: true` to config.yml (the caller runs the calls)",
+                          file=file, key="tool_use.passthrough.tools")
     if config.passthrough and config.rails.dialog.single_call.enabled:
         raise ConfigError(
             "The passthrough mode and the single call dialog rails mode can't be used at the "

@@ -11,6 +11,9 @@
       rails:
         call: [check_tool_call]      # actions that see each call (tool_name, tool_arguments)
         result: [check_tool_result]  # actions that see each result (tool_name, tool_result)
+      passthrough:          # passthrough mode (`passthrough: true`): tools the caller runs
+        tools: [{type: function, function: {name: get_weather, parameters: {...}}}]
+        tool_choice: auto   # optional, as OpenAI's; a request's own value wins
       mcp_servers:
         - name: files
           url: http://127.0.0.1:9000/mcp
@@ -46,6 +49,27 @@ class McpServerConfig(StrictSection):
     timeout: float = field(default=30.0, gt=0)
 
 
+def _tools(value: Any) -> list:
+    from rails.tool_shapes import check_tools
+
+    return check_tools(value or [], "tool_use.passthrough.tools")
+
+
+class PassthroughTools(StrictSection):
+    """Tools offered to the main model on every passthrough turn, besides a request's own
+    (same name: the request's wins); their calls go back to the caller (docs/tool-calls.md)."""
+
+    tools: list[dict] = field(default_factory=list, before=_tools)
+    tool_choice: Any = None
+    parallel_tool_calls: Optional[bool] = None
+
+    def _check(self) -> None:
+        if self.tool_choice is not None:
+            from rails.tool_shapes import check_tool_choice
+
+            check_tool_choice(self.tool_choice, None, "tool_use.passthrough.tool_choice")
+
+
 class ToolUseConfig(StrictSection):
     mode: str = field(default="off", before=_mode)
     actions: Optional[list[str]] = None
@@ -54,3 +78,4 @@ class ToolUseConfig(StrictSection):
     native: Optional[bool] = None
     rails: ToolRails = field(default_factory=ToolRails)
     mcp_servers: list[McpServerConfig] = field(default_factory=list)
+    passthrough: PassthroughTools = field(default_factory=PassthroughTools)

@@ -10,7 +10,7 @@ from rails.errors import ConfigError
 if TYPE_CHECKING:
     from rails.config.rails_config import RailsConfig
 
-RAIL_KINDS = ("input", "output", "retrieval")
+RAIL_KINDS = ("input", "output", "retrieval", "tool_output", "tool_input")
 
 
 def rail_flow_id(entry: str) -> str:

@@ -25,3 +25,12 @@ def build_event(spec: dict, context: dict) -> dict:
             value = context.get(value[1:])
         fields[key] = value
     return new_event_dict(spec["_type"], **fields)
+
+
+@action(is_system_action=True)
+async def tool_calls_as_text(tool_calls: Any = None, text: Optional[str] = None) -> str:
+    """The model's tool calls as text (`name({arguments})` lines after its text), for output
+    rails that check `$bot_message` (flow `process bot tool call`)."""
+    from rails.tool_shapes import tool_calls_text
+
+    return tool_calls_text(tool_calls or [], text or "")

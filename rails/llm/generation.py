@@ -200,8 +200,14 @@ class LLMGenerationActions:
             else:
                 self._require(llm, "passthrough mode sends the user's message to the model",
                               "register a passthrough function", "generate_user_intent")
-                text = await self._call(llm, passthrough_prompt(event["text"]), Task.GENERAL,
-                                        llm_params=llm_params)
+                from rails.llm.tool_passthrough import passthrough_answer
+
+                text, calls = await passthrough_answer(self.config, llm,
+                                                       passthrough_prompt(event["text"]),
+                                                       llm_params, Task.GENERAL.value)
+                if calls:  # back to the caller, after the tool output rails
+                    out.append(new_event_dict("BotToolCalls", tool_calls=calls, text=text))
+                    return ActionResult(events=out)
         else:
             self._require(llm, "with no `define user` examples every answer comes from the "
                           "model (general mode)", "define user messages and flows",

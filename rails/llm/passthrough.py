@@ -31,3 +31,14 @@ def passthrough_prompt(user_text: str) -> Any:
         return messages
     raise ActionError(f"unsupported raw request type {type(raw).__name__} for passthrough",
                       action_name="generate_user_intent")
+
+
+# The conversation before the messages given to `generate` when someone else keeps it (a
+# server thread keeps its messages, and its events as the turn's `state`): passthrough mode
+# sends the model the whole conversation, and tool results are matched to calls made there.
+prior_messages: ContextVar[tuple] = ContextVar("rails_passthrough_prior", default=())
+
+
+def passthrough_conversation(messages: list[dict]) -> list[dict]:
+    prior = prior_messages.get()
+    return list(prior) + messages if prior else messages
