@@ -48,11 +48,16 @@ class ChatCompletions:
             raise ApiError(400, "this server keeps no threads; send the whole conversation "
                            "instead of `thread_id`", param="thread_id", code="threads_disabled")
         rails = await self.registry.get(ids)
+        if request.uses_tools is not None:
+            from rails.server.tool_wire import refuse_without_passthrough
+
+            refuse_without_passthrough(getattr(rails, "config", None), request.uses_tools)
         model = "+".join(ids)  # the configs that answered, whatever selected them
         if request.stream and request.thread_id is not None:
             # A thread of another config is refused before the stream's headers go out (the
             # turn itself checks again, under the thread's lock).
             await self._begin(request, model)
+            await self._passthrough_prior(rails, request)
         return rails, model
 
     async def complete(self, request: ChatRequest) -> dict:
@@ -90,8 +95,11 @@ class ChatCompletions:
         async with self._locks.get(request.thread_id):
             turn = await self._begin(request, model)
             await self._remember_new_thread(turn, model)
-            result = await self._run(rails, model, request, turn.history + request.messages,
-                                     options, turn.rails_state(), request.thread_id)
+            prior = await self._passthrough_prior(rails, request)
+            with passthrough_scope(prior):
+                result = await self._run(rails, model, request,
+                                         turn.history + request.messages, options,
+                                         turn.rails_state(), request.thread_id)
             bot_message = result.response[0]
             message, finish_reason = _visible_message(bot_message)
             # The thread keeps what the client saw, so it stays a valid conversation, and
@@ -122,12 +130,15 @@ class ChatCompletions:
                     await stack.enter_async_context(self._locks.get(request.thread_id))
                     turn = await self._begin(request, model)
                     await self._remember_new_thread(turn, model)
+                    stack.enter_context(passthrough_scope(
+                        await self._passthrough_prior(rails, request)))
                 yield event({"role": "assistant", "content": ""})
                 pieces: list[str] = []
                 closing: dict = {}
                 results: list[Any] = []
                 extra: dict = {} if turn is None else {"state": turn.rails_state()}
-                if turn is not None or request.log_requested or request.options.output_vars:
+                if turn is not None or request.log_requested or request.options.output_vars \
+                        or getattr(getattr(rails, "config", None), "passthrough", False):
                     # (only then: custom rails objects need not know the parameter)
                     extra["on_result"] = results.append
                 with _engine_errors(), self._interaction_scope(
@@ -149,15 +160,28 @@ class ChatCompletions:
                             return
                         pieces.append(piece)
                         yield event({"content": piece})
+                calls = _tool_calls_of(results[0] if results else None)
+                if calls:  # (after the text: the tool output rails let them by)
+                    from rails.server.tool_wire import tool_call_deltas
+
+                    text = results[0].response[0].get("content") or ""
+                    if text and not pieces:
+                        pieces.append(text)
+                        yield event({"content": text})
+                    for delta in tool_call_deltas(calls):
+                        yield event(delta)
+                    closing["tool_calls"] = calls
                 if turn is not None and results:  # (no result: the turn did not end)
                     await self._commit(turn, request.messages + [
-                        {"role": "assistant", "content": "".join(pieces), **closing}],
+                        {"role": "assistant", "content": "".join(pieces)
+                         or (None if calls else ""), **closing}],
                         results[0].state)
         except ApiError as error:
             # The headers are sent already: the error travels as an event, as OpenAI does.
             yield _sse(error.body())
             return
-        yield _sse(_last_chunk(chunk_body(completion_id, model, created, {}, "stop"),
+        yield _sse(_last_chunk(chunk_body(completion_id, model, created, {},
+                                          "tool_calls" if calls else "stop"),
                                request, results[0] if results else None))
         yield "data: [DONE]\n\n"
 
@@ -186,6 +210,19 @@ class ChatCompletions:
         questions that turn makes find it."""
         if turn.version == 0:
             await self._remember_config(turn.thread_id, model)
+
+    async def _passthrough_prior(self, rails: Any, request: ChatRequest) -> list[dict]:
+        """A passthrough config's model sees the whole conversation: the thread's messages
+        before the request's (and tool results must answer calls made there)."""
+        if not getattr(getattr(rails, "config", None), "passthrough", False):
+            return []
+        with self._store_errors():
+            prior = await self.threads.get(request.thread_id)
+        if request.uses_tools is not None:
+            from rails.server.tool_wire import check_sequence
+
+            check_sequence(prior + request.messages, offset=len(prior))
+        return prior
 
     async def _begin(self, request: ChatRequest, model: str) -> ThreadTurn:
         with self._store_errors():
@@ -228,6 +265,10 @@ def _visible_message(bot_message: dict) -> tuple[dict, str]:
     """The OpenAI message and finish reason for the rails' answer. When a rail raised
     (enable_rails_exceptions), clients get a filtered answer whose text is the exception's
     message; the raw event stays in the NeMo-style `messages` field."""
+    if bot_message.get("tool_calls"):  # passthrough mode: the caller runs them
+        from rails.server.tool_wire import visible_tool_message
+
+        return visible_tool_message(bot_message), "tool_calls"
     if bot_message.get("role") != "exception":
         return bot_message, "stop"
     event = bot_message.get("content") or {}
@@ -282,6 +323,27 @@ def _engine_errors():
         log.exception("unexpected error while generating")
         raise ApiError(500, f"internal error: {type(error).__name__}: {error}",
                        type="internal_error", code="internal_error") from error
+
+
+@contextlib.contextmanager
+def passthrough_scope(prior: list[dict]):
+    if not prior:
+        yield
+        return
+    from rails.llm.passthrough import prior_messages
+
+    token = prior_messages.set(tuple(prior))
+    try:
+        yield
+    finally:
+        prior_messages.reset(token)
+
+
+def _tool_calls_of(result: Any) -> Optional[list]:
+    response = getattr(result, "response", None)
+    if isinstance(response, list) and response and isinstance(response[0], dict):
+        return response[0].get("tool_calls") or None
+    return None
 
 
 def _sse(data: dict) -> str:

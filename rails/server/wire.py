@@ -19,7 +19,7 @@ _THREAD_ID_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 LLM_PARAM_FIELDS = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
                     "presence_penalty", "frequency_penalty", "seed")
 _ROLE_ALIASES = {"developer": "system"}
-_UNSUPPORTED_ROLES = ("tool", "function")
+_UNSUPPORTED_ROLES = ("function",)
 
 
 @dataclass
@@ -34,6 +34,7 @@ class ChatRequest:
     state: Optional[dict] = None
     extra_llm_params: dict = field(default_factory=dict)
     user: Optional[dict] = None            # OpenAI's `user` -> `__user__` of Action Functions
+    uses_tools: Optional[str] = None       # the first field using tool calling (passthrough)
 
 
 def parse_chat_request(body: Any) -> ChatRequest:
@@ -60,6 +61,13 @@ def parse_chat_request(body: Any) -> ChatRequest:
                           param="n")
     request.extra_llm_params = {name: body[name] for name in LLM_PARAM_FIELDS
                                 if body.get(name) is not None}
+    from rails.server.tool_wire import check_sequence, first_tool_use, tool_fields
+
+    tools = tool_fields(body)
+    request.extra_llm_params.update(tools)
+    request.uses_tools = first_tool_use(tools, messages)
+    if request.uses_tools is not None and request.thread_id is None:
+        check_sequence(messages)
     request.options, request.log_requested = _options(body.get("options"),
                                                       request.extra_llm_params)
     state = body.get("state")
@@ -93,9 +101,16 @@ def _messages(raw: Any) -> list[dict]:
             raise bad_request(f"{where} needs a string `role`", param=f"{where}.role")
         role = _ROLE_ALIASES.get(role, role)
         if role in _UNSUPPORTED_ROLES:
-            raise bad_request(f"{where} has role {role!r}; tool calling is not supported by "
-                              "rails configs", param=f"{where}.role")
-        if role == "event":
+            raise bad_request(f"{where} has role {role!r}, OpenAI's legacy function calling; "
+                              "send `tool` messages and assistant `tool_calls` instead",
+                              param=f"{where}.role")
+        if role == "tool" or (role == "assistant" and message.get("tool_calls")):
+            from rails.server.tool_wire import tool_message
+
+            content = message.get("content")
+            normalized.append(tool_message(message, where, None if content is None
+                                           else _text(content, where)))
+        elif role == "event":
             normalized.append({"role": "event", "event": message.get("event")})
         elif role == "context":
             normalized.append({"role": "context", "content": message.get("content")})
@@ -104,9 +119,11 @@ def _messages(raw: Any) -> list[dict]:
     from rails.messages import validate_messages
 
     try:
-        validate_messages(normalized)
+        validate_messages(normalized, tool_sequence=False)  # (a thread may hold the calls)
     except ValueError as error:
-        raise bad_request(str(error), param="messages") from error
+        from rails.server.tool_wire import field_of
+
+        raise bad_request(str(error), param=field_of(error, "messages")) from error
     return normalized
 
 
