@@ -509,7 +509,8 @@ class LLMRails(NemoRailsAPI):
         from rails.options import GenerationLog, GenerationResponse
 
         response = GenerationResponse(
-            response=new_message["content"] if prompt is not None else [new_message])
+            response=new_message["content"] if prompt is not None else [new_message],
+            tool_calls=new_message.get("tool_calls"))
         if options.output_vars:
             context = dict(dialog_state.action_context)
             context.pop("event", None)

@@ -185,6 +185,8 @@ class GenerationResponse(BaseModel):
     output_data: Optional[dict] = None
     log: Optional[GenerationLog] = None
     state: Optional[dict] = None
+    # NeMo's field: the tool calls of the answer (passthrough mode), as in the message.
+    tool_calls: Optional[list[dict]] = None
 
 
 class ExplainInfo(BaseModel):

@@ -128,7 +128,7 @@ def tool_calls_key(message: dict) -> str:
     the keys of conversations that had them)."""
     import json
 
-    return json.dumps({"content": message.get("content"),
+    return json.dumps({"content": message.get("content") or "",  # (null and "": the same)
                        "tool_calls": normalize_tool_calls(message.get("tool_calls"))},
                       sort_keys=True, default=str)
 

@@ -167,24 +167,26 @@ class RetrievalRails(Section):
 class ToolOutputRails(Section):
     """NeMo's `rails.tool_output`: flows run on the tool calls the main model answers with
     (passthrough mode), before they go back to the caller; they read `$tool_calls` and
-    block with `stop`. `parallel` is accepted; they run in order (NeMo 0.24 does too)."""
+    block with `stop`. `per_tool`: flows run only when a call names that tool (after
+    `flows`). `parallel` is accepted; they run in order (NeMo 0.24 does too)."""
 
     checked_keys = True
-    later_nemo_keys = frozenset({"per_tool"})
 
     flows: list[str] = field(default_factory=list)
     parallel: Optional[bool] = False
+    per_tool: dict[str, list[str]] = field(default_factory=dict)
 
 
 class ToolInputRails(Section):
     """NeMo's `rails.tool_input`: flows run on each tool result the caller sends back
-    (`$tool_message`, `$tool_name`, `$tool_call_id`) before the model sees it."""
+    (`$tool_message`, `$tool_name`, `$tool_call_id`) before the model sees it; `per_tool`:
+    flows run only on results of that tool (after `flows`)."""
 
     checked_keys = True
-    later_nemo_keys = frozenset({"per_tool"})
 
     flows: list[str] = field(default_factory=list)
     parallel: Optional[bool] = False
+    per_tool: dict[str, list[str]] = field(default_factory=dict)
 
 
 class ActionRails(Section):

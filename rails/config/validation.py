@@ -31,7 +31,11 @@ def validate_rail_flows(config: "RailsConfig",
     known.update(known_flow_ids or ())
     library_added = False
     for kind in RAIL_KINDS:
-        for entry in getattr(config.rails, kind).flows:
+        section = getattr(config.rails, kind)
+        entries = list(section.flows)
+        for names in (getattr(section, "per_tool", None) or {}).values():
+            entries += names  # tool rails for one tool
+        for entry in entries:
             if entry.startswith("content safety check") or rail_flow_id(entry) in known:
                 continue
             if not library_added:  # parsing the library is only needed now

@@ -34,3 +34,19 @@ async def tool_calls_as_text(tool_calls: Any = None, text: Optional[str] = None)
     from rails.tool_shapes import tool_calls_text
 
     return tool_calls_text(tool_calls or [], text or "")
+
+
+@action(is_system_action=True)
+async def tool_rail_flows(kind: str, tool_calls: Any = None, tool_name: Optional[str] = None,
+                          config: Any = None) -> list:
+    """The tool rails to run (`kind`: tool_output or tool_input): the section's `flows`, then
+    the `per_tool` flows of the tools the calls name (or of `tool_name`), each once."""
+    section = getattr(config.rails, kind)
+    names = [tool_name] if tool_name else [call.get("name") or (call.get("function") or {}).get(
+        "name") for call in tool_calls or () if isinstance(call, dict)]
+    flows = list(section.flows)
+    for name in names:
+        for flow in section.per_tool.get(name) or ():
+            if flow not in flows:
+                flows.append(flow)
+    return flows

@@ -41,6 +41,7 @@ def test_round_trip_user_tool_calls_tool_result_answer(config_folder, scripted_m
          "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}},
         {"id": "call_a2", "type": "function",
          "function": {"name": "get_time", "arguments": "{}"}}]}
+    assert reply.tool_calls == message["tool_calls"]  # NeMo's GenerationResponse field
     first = scripted_model.requests[0]
     assert first["tools"] == [WEATHER, CLOCK] and first["tool_choice"] == "auto"
     assert first["messages"] == history
@@ -211,3 +212,64 @@ def test_tools_need_passthrough_mode(config_folder, scripted_model):
         app_for(config_folder, scripted_model).generate(
             messages=[{"role": "user", "content": "hi"}],
             options={"llm_params": {"tools": [{"type": "function", "function": {"name": ""}}]}})
+
+
+def test_per_tool_rails_run_only_for_their_tool(config_folder, scripted_model):
+    colang = '''
+define subflow audit
+  $seen = execute note(what="audit")
+
+define subflow no sql writes
+  $seen = execute note(what="sql")
+  if "DROP" in $tool_calls[0].args.query
+    bot say no
+    stop
+
+define subflow check sql result
+  $seen = execute note(what="sql result")
+
+define bot say no
+  "No writes."
+'''
+    sql = {"type": "function", "function": {"name": "run_sql"}}
+    scripted_model.script = [
+        scripted_model.tools(("c1", "get_weather", {"city": "Oslo"})),
+        scripted_model.tools(("c2", "run_sql", {"query": "DROP TABLE users"})),
+        scripted_model.text("Done."),
+    ]
+    app = app_for(config_folder, scripted_model, """rails:
+  tool_output:
+    flows: [audit]
+    per_tool: {run_sql: [no sql writes]}
+  tool_input:
+    per_tool: {run_sql: [check sql result]}
+""", colang)
+    notes = []
+
+    async def note(what):
+        notes.append(what)
+        return True
+
+    app.register_action(note)
+    options = {"llm_params": {"tools": [WEATHER, sql]}}
+    weather = app.generate(messages=[{"role": "user", "content": "a"}], options=options)
+    assert weather.response[0]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert notes == ["audit"]
+    blocked = app.generate(messages=[{"role": "user", "content": "b"}], options=options)
+    assert blocked.response[0] == {"role": "assistant", "content": "No writes."}
+    assert notes == ["audit", "audit", "sql"]
+    call = {"id": "c9", "type": "function",
+            "function": {"name": "run_sql", "arguments": '{"query": "SELECT 1"}'}}
+    app.generate(messages=[{"role": "user", "content": "c"},
+                           {"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "tool_call_id": "c9", "content": "1"}],
+                 options=options)
+    assert notes[-1] == "sql result"
+
+
+def test_a_tool_rail_naming_a_missing_flow_is_a_config_error(config_folder, scripted_model):
+    from rails.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no such rail|does not exist"):
+        app_for(config_folder, scripted_model,
+                "rails:\n  tool_output:\n    per_tool: {run_sql: [missing flow]}\n")
