@@ -12,7 +12,6 @@ from rails.llm.passthrough import passthrough_conversation, prior_messages, raw_
 from rails.policy.audit import ActionAudit, current_audit
 from rails.messages import (HistoryKey, events_for_messages, history_key,
                             response_from_events, validate_messages)
-from rails.tool_messages import check_tool_params, check_tool_sequence
 from rails.nemo_api import NemoRailsAPI
 from rails.runtime import DialogState, Runtime, TurnLog
 from rails.sync import LoopThread
@@ -127,10 +126,12 @@ class LLMRails(NemoRailsAPI):
                                      if prompt is not None else list(messages),
                                      allow_tools=bool(self.config.passthrough),
                                      tool_sequence=not prior)
-        if options is not None and options.llm_params:
-            check_tool_params(self.config, options.llm_params)  # tools of passthrough mode
-        if prior:
-            check_tool_sequence(list(prior) + messages)
+        if (options is not None and options.llm_params) or prior:
+            from rails.tool_messages import check_tool_params, check_tool_sequence
+
+            check_tool_params(self.config, options and options.llm_params)  # passthrough
+            if prior:
+                check_tool_sequence(list(prior) + messages)
         raw_llm_request.set(prompt if prompt is not None  # passthrough
                             else passthrough_conversation(list(messages)))
         history = list(messages)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from typing import Any, Optional
 
 TOOL_PARAMS = ("tools", "tool_choice", "parallel_tool_calls")
@@ -101,6 +100,8 @@ def check_tool_call(call: Any, where: str) -> None:
 # -- OpenAI's form ------------------------------------------------------------------------------
 
 def new_call_id() -> str:
+    import secrets
+
     return "call_" + secrets.token_hex(12)
 
 

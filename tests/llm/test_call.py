@@ -97,8 +97,8 @@ async def test_string_prompt_becomes_one_user_message_for_chat_models():
 
 
 async def test_unknown_message_type_is_rejected():
-    with pytest.raises(ValueError, match="unknown message type .tool."):
-        await llm_call(FakeListChatModel(responses=["x"]), [{"type": "tool", "content": "x"}])
+    with pytest.raises(ValueError, match="unknown message type .function."):
+        await llm_call(FakeListChatModel(responses=["x"]), [{"type": "function", "content": "x"}])
 
 
 async def test_streaming_passes_tokens_for_text_and_chat_models(call_log):
