@@ -144,7 +144,7 @@ def tools_not_allowed(where: str) -> ValueError:
 
 
 def check_tool_params(config: Any, llm_params: Optional[dict],
-                      where: str = "options.llm_params") -> None:
+                      where: str = "options.llm_params.") -> None:
     """The request's `tools`, `tool_choice` and `parallel_tool_calls` (in `llm_params`, as
     NeMo's server puts them): ValueError naming the field when they are malformed, or when
     the config is not in passthrough mode."""
@@ -156,13 +156,13 @@ def check_tool_params(config: Any, llm_params: Optional[dict],
     if not given:
         return
     if not getattr(config, "passthrough", False):
-        raise tools_not_allowed(f"{where}.{given[0]}")
-    tools = check_tools(llm_params.get("tools") or [], f"{where}.tools")
+        raise tools_not_allowed(f"{where}{given[0]}")
+    tools = check_tools(llm_params.get("tools") or [], f"{where}tools")
     parallel = llm_params.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
-        raise ValueError(f"`{where}.parallel_tool_calls` must be true or false")
+        raise ValueError(f"`{where}parallel_tool_calls` must be true or false")
     choice = llm_params.get("tool_choice")
     if choice is not None:
         names = {tool["function"]["name"] for tool in tools}
         names.update(tool["function"]["name"] for tool in config.tool_use.passthrough.tools)
-        check_tool_choice(choice, names, f"{where}.tool_choice")
+        check_tool_choice(choice, names, f"{where}tool_choice")

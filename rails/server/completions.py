@@ -51,7 +51,8 @@ class ChatCompletions:
         if request.uses_tools is not None:
             from rails.server.tool_wire import refuse_without_passthrough
 
-            refuse_without_passthrough(getattr(rails, "config", None), request.uses_tools)
+            refuse_without_passthrough(getattr(rails, "config", None), request.uses_tools,
+                                       request.options.llm_params)
         model = "+".join(ids)  # the configs that answered, whatever selected them
         if request.stream and request.thread_id is not None:
             # A thread of another config is refused before the stream's headers go out (the

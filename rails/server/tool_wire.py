@@ -12,7 +12,8 @@ from typing import Any, Iterator, Optional
 from rails.server.api_errors import bad_request
 from rails.tool_shapes import TOOL_PARAMS, check_tool_choice, check_tools
 
-_FIELD = re.compile(r"`?((?:messages|tools|tool_choice)(?:\[\d+\]|\.[A-Za-z_]+)*)`?")
+_FIELD = re.compile(r"`?((?:messages|tools|tool_choice|parallel_tool_calls)"
+                    r"(?:\[\d+\]|\.[A-Za-z_]+)*)`?")
 
 
 def tool_fields(body: dict) -> dict:
@@ -20,9 +21,8 @@ def tool_fields(body: dict) -> dict:
     fields = {key: body[key] for key in TOOL_PARAMS if body.get(key) is not None}
     try:
         tools = check_tools(fields.get("tools", []))
-        if "tool_choice" in fields:
-            check_tool_choice(fields["tool_choice"],
-                              {tool["function"]["name"] for tool in tools} or None)
+        if "tool_choice" in fields:  # (its name is checked with the config's tools too)
+            check_tool_choice(fields["tool_choice"])
     except ValueError as error:
         raise bad_request(str(error), param=field_of(error, "tools")) from error
     if not isinstance(fields.get("parallel_tool_calls", False), bool):
@@ -78,11 +78,23 @@ def check_sequence(messages: list[dict], offset: int = 0) -> None:
         raise bad_request(message, param=field_of(ValueError(message), "messages")) from error
 
 
-def refuse_without_passthrough(config: Any, field: Optional[str]) -> None:
-    if field is not None and not getattr(config, "passthrough", False):
+def refuse_without_passthrough(config: Any, field: Optional[str],
+                               llm_params: Optional[dict] = None) -> None:
+    """A config not in passthrough mode takes no tools; one that is checks the request's
+    `tool_choice` against its own tools and the request's."""
+    if field is None:
+        return
+    if not getattr(config, "passthrough", False):
         raise bad_request(f"`{field}`: tool calling needs a config in passthrough mode "
                           "(`passthrough: true` in its config.yml); this one is not",
                           param=field, code="tools_not_enabled")
+    if config is not None and llm_params:
+        from rails.tool_messages import check_tool_params
+
+        try:
+            check_tool_params(config, llm_params, where="")
+        except ValueError as error:
+            raise bad_request(str(error), param=field_of(error, "tools")) from error
 
 
 # -- the answer -----------------------------------------------------------------------------
