@@ -20,7 +20,7 @@ def tool_fields(body: dict) -> dict:
     """The request's tool settings, checked (they travel to the model as `llm_params`)."""
     fields = {key: body[key] for key in TOOL_PARAMS if body.get(key) is not None}
     try:
-        tools = check_tools(fields.get("tools", []))
+        check_tools(fields.get("tools", []))
         if "tool_choice" in fields:  # (its name is checked with the config's tools too)
             check_tool_choice(fields["tool_choice"])
     except ValueError as error:
