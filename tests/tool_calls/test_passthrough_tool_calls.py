@@ -273,3 +273,46 @@ def test_a_tool_rail_naming_a_missing_flow_is_a_config_error(config_folder, scri
     with pytest.raises(ConfigError, match="no such rail|does not exist"):
         app_for(config_folder, scripted_model,
                 "rails:\n  tool_output:\n    per_tool: {run_sql: [missing flow]}\n")
+
+
+async def test_streamed_text_beside_calls_waits_for_the_tool_rails(config_folder,
+                                                                   scripted_model):
+    colang = '''
+define subflow check tool calls
+  $ok = execute allow_calls(calls=$tool_calls)
+  if not $ok
+    bot refuse
+    stop
+
+define bot refuse
+  "Refused."
+'''
+    app = app_for(config_folder, scripted_model,
+                  "rails:\n  tool_output:\n    flows: [check tool calls]\n", colang)
+    verdicts = [False, True]
+
+    async def allow_calls(calls):
+        return verdicts.pop(0)
+
+    app.register_action(allow_calls)
+    options = {"llm_params": {"tools": [WEATHER]}}
+    for expected in ("Refused.", "Let me check."):
+        scripted_model.script = [scripted_model.tools(("s1", "get_weather", {"city": "Oslo"}),
+                                                      text="Let me check.")]
+        results = []
+        chunks = [chunk async for chunk in app.stream_async(
+            messages=[{"role": "user", "content": "Oslo?"}], options=options,
+            on_result=results.append)]
+        assert "".join(chunks) == (expected if expected == "Refused." else "")
+        message = results[0].response[0]
+        if expected == "Refused.":
+            assert message == {"role": "assistant", "content": "Refused."}
+        else:  # the held text comes with the calls, not as streamed tokens
+            assert message["content"] == expected
+            assert message["tool_calls"][0]["id"] == "s1"
+    # The options switch the tool output rails off for one request.
+    scripted_model.script = [scripted_model.tools(("s2", "get_weather", {"city": "Oslo"}))]
+    reply = app.generate(messages=[{"role": "user", "content": "Oslo?"}],
+                         options={**options, "rails": {"tool_output": False}})
+    assert reply.response[0]["tool_calls"][0]["id"] == "s2"
+    assert verdicts == []
