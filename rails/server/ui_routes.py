@@ -1,8 +1,14 @@
 """The chat page at `/`: static files shipped in the wheel (`rails/server/ui/`), served with a
 Content-Security-Policy that allows only this server's own scripts, styles and API, so text a
-bot or user writes can never run as code even if it reached the page as markup."""
+bot or user writes can never run as code even if it reached the page as markup.
+
+The stylesheet is inlined into the page when the routes are built: a linked stylesheet blocks
+the first paint for one more request. The policy admits that one `<style>` by its SHA-256
+(never 'unsafe-inline'), computed from the served text, so an edited style.css cannot drift
+from the hash."""
 from __future__ import annotations
 
+import base64
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -11,13 +17,14 @@ from typing import Any
 UI_DIR = Path(__file__).parent / "ui"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+STYLESHEET_LINK = '<link rel="stylesheet" href="ui/style.css">'
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' {style_hash}; "
+          "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+          "frame-ancestors 'none'")
+
+
+def _etag(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:16]
 
 
 @lru_cache(maxsize=None)
@@ -29,19 +36,41 @@ def _file(relative: str) -> tuple[bytes, str, str] | None:
             or not path.is_file():
         return None
     content = path.read_bytes()
-    return content, CONTENT_TYPES[path.suffix], hashlib.sha256(content).hexdigest()[:16]
+    return content, CONTENT_TYPES[path.suffix], _etag(content)
+
+
+@lru_cache(maxsize=None)
+def _page() -> tuple[bytes, str]:
+    """(index.html with style.css inlined, the CSP source that admits that <style>)."""
+    html = (UI_DIR / "index.html").read_text("utf-8")
+    # The browser hashes the element's text after the HTML parser turned CR LF into LF.
+    css = (UI_DIR / "style.css").read_text("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    if html.count(STYLESHEET_LINK) != 1 or "</style" in css.lower():
+        raise RuntimeError(f"{UI_DIR}: index.html must link style.css once as "
+                           f"{STYLESHEET_LINK!r}, and style.css must not close a <style>")
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return html.replace(STYLESHEET_LINK, f"<style>{css}</style>").encode("utf-8"), \
+        f"'sha256-{digest}'"
+
+
+def security_headers() -> dict[str, str]:
+    return {"Content-Security-Policy": POLICY.format(style_hash=_page()[1]),
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def ui_routes() -> list:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    def serve(relative: str, request: Any) -> Response:
-        found = _file(relative)
+    page_content = _page()[0]
+    page_file = (page_content, CONTENT_TYPES[".html"], _etag(page_content))
+    headers_of_every_file = security_headers()
+
+    def serve(found: tuple[bytes, str, str] | None, request: Any) -> Response:
         if found is None:
             return Response(status_code=404)
         content, content_type, etag = found
-        headers = {**SECURITY_HEADERS, "ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+        headers = {**headers_of_every_file, "ETag": f'"{etag}"', "Cache-Control": "no-cache"}
         if request.headers.get("if-none-match") == f'"{etag}"':
             return Response(status_code=304, headers=headers)
         return Response(content, media_type=content_type, headers=headers)
@@ -51,9 +80,9 @@ def ui_routes() -> list:
             from starlette.responses import RedirectResponse  # relative links need /x/
 
             return RedirectResponse(request.url.path + "/", status_code=308)
-        return serve("index.html", request)
+        return serve(page_file, request)
 
     async def asset(request):
-        return serve(request.path_params["path"], request)
+        return serve(_file(request.path_params["path"]), request)
 
     return [Route("/", page, methods=["GET"]), Route("/ui/{path:path}", asset, methods=["GET"])]

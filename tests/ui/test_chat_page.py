@@ -1,6 +1,8 @@
 """The chat page, as a person uses it: in headless Chromium against a real server process."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import shutil
 import textwrap
@@ -257,3 +259,21 @@ def test_headers_and_the_switch_to_turn_the_page_off(serve, configs):
     assert httpx.get(server.base_url + "/ui/../app.py").status_code == 404
     off = serve(configs, "--disable-chat-ui")
     assert httpx.get(off.base_url + "/").status_code == 404
+
+
+def test_the_inlined_stylesheet_applies_under_the_policy(page, serve, configs):
+    server = serve(configs)
+    served = httpx.get(server.base_url + "/")
+    assert 'rel="stylesheet"' not in served.text  # no request holds the first paint
+    style = re.search(r"<style>(.*?)</style>", served.text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = served.headers["content-security-policy"]
+    assert f"style-src 'self' 'sha256-{digest}';" in policy and "unsafe-inline" not in policy
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{server.base_url}/?config=tasks")
+    expect(page.get_by_label("Config")).to_have_value("tasks")
+    expect(page.locator("body")).to_have_css("display", "flex")  # the page's own rules apply
+    expect(page.locator("header.top")).to_have_css("background-color", "rgb(255, 255, 255)")
+    assert refused == [] and page.errors == []
