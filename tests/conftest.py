@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 from typing import Callable
 
 import pytest
+
+from tests.folders import write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,13 +33,7 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     Texts are dedented, so tests can indent them."""
 
     def write(files: dict[str, str], name: str = "cfg") -> Path:
-        root = tmp_path / name
-        root.mkdir(parents=True, exist_ok=True)
-        for rel, text in files.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return root
+        return write_files(tmp_path / name, files)
 
     return write
 

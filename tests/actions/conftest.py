@@ -1,27 +1,18 @@
-"""Helpers for the action tests: a real actions server subprocess on a free loopback port."""
+"""Helpers for the action tests: a real actions server subprocess on a free loopback port
+(tests/server_processes.py), a tiny raw HTTP server for the client's failure cases."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Iterator, Optional
 
-import httpx
 import pytest
+
+from tests.server_processes import ServerProcess, free_port
+from tests.server_processes import start_actions_server as start_process
 
 SERVED = Path(__file__).resolve().parent / "served"
 STARTUP_SECONDS = 20.0
-SERVER_COMMAND = ("-m", "rails", "actions-server")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # The actions server never serves without a token unless told `--no-auth`; tests hand this one
@@ -29,52 +20,13 @@ def free_port() -> int:
 TEST_TOKEN = "test-token-for-the-actions-server"
 
 
-class ServerProcess:
-    def __init__(self, process: subprocess.Popen, port: int, token: Optional[str] = None):
-        self.process, self.port, self.token = process, port, token
-        self.url = f"http://127.0.0.1:{port}"
-        self.headers = {"authorization": f"Bearer {token}"} if token else {}
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-
-
 def start_actions_server(*extra: str, config: Path = SERVED, token: Optional[str] = TEST_TOKEN,
                          env: Optional[dict] = None, port: Optional[int] = None
                          ) -> ServerProcess:
     """`python -m rails actions-server --config ...` on `port` (default: a free one), once
     /health answers; with `--token token` unless `token` is None."""
-    port = port or free_port()
-    command = [sys.executable, *SERVER_COMMAND, "--config", str(config),
-               "--port", str(port), "--log-level", "warning", *extra]
-    if token:
-        command += ["--token", token]
-    environment = dict(os.environ)
-    environment.pop("DIALOG_RAILS_ACTIONS_TOKEN", None)  # only what the test asks for
-    environment.update(env or {})
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=environment)
-    server = ServerProcess(process, port, token)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"actions server exited with {process.returncode}: "
-                               f"{server.stop()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=0.5).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    output = server.stop()
-    raise RuntimeError(f"actions server did not answer /health within {STARTUP_SECONDS}s: "
-                       f"{output}")
+    return start_process("--config", str(config), *extra, token=token, env=env, port=port,
+                         timeout=STARTUP_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,17 @@
 """Helpers for the CLI tests: `python -m rails ...` as a subprocess, plain or on a pty."""
 from __future__ import annotations
 
-import os
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
+from tests.pty_session import PtySession, cli_env
+
 ROOT = Path(__file__).resolve().parents[2]
 STORE_SUPPORT = ROOT / "config_examples" / "store_support"
-
-
-def _env(home: Path) -> dict:
-    # A private HOME keeps the readline history file out of the real one.
-    return {**os.environ, "HOME": str(home), "PYTHONUNBUFFERED": "1", "TERM": "dumb"}
 
 
 @pytest.fixture
@@ -30,54 +24,8 @@ def run_cli(tmp_path):
     def run(*args: str, stdin: Optional[str] = None, timeout: float = 60):
         return subprocess.run([sys.executable, "-m", "rails", *args], input=stdin,
                               capture_output=True, text=True, timeout=timeout,
-                              env=_env(tmp_path), cwd=tmp_path)
+                              env=cli_env(tmp_path), cwd=tmp_path)
     return run
-
-
-class PtySession:
-    """A child process whose stdin/stdout/stderr are a pseudo-terminal, as in a real shell."""
-
-    def __init__(self, args: list[str], home: Path):
-        import pty
-
-        self.master, slave = pty.openpty()
-        self.process = subprocess.Popen([sys.executable, "-m", "rails", *args], stdin=slave,
-                                        stdout=slave, stderr=slave, env=_env(home),
-                                        cwd=home, close_fds=True, start_new_session=True)
-        os.close(slave)
-        self.output = ""
-
-    def read_until(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} did not appear; output so far:\n{self.output}")
-            ready, _, _ = select.select([self.master], [], [], remaining)
-            if ready:
-                try:
-                    data = os.read(self.master, 4096)
-                except OSError:  # the child closed the terminal
-                    data = b""
-                if not data:
-                    raise AssertionError(f"terminal closed before {text!r}:\n{self.output}")
-                self.output += data.decode(errors="replace").replace("\r\n", "\n")
-        found = self.output.index(text) + len(text)
-        consumed, self.output = self.output[:found], self.output[found:]
-        return consumed
-
-    def send(self, data: str) -> None:
-        os.write(self.master, data.encode())
-
-    def wait(self, timeout: float = 30) -> int:
-        code = self.process.wait(timeout=timeout)
-        os.close(self.master)
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture

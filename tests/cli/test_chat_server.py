@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from tests.cli.test_chat import ASK_NUMBER, GREETING, SHIPPED
-from tests.server.conftest import FAILING_CONFIG, ROOT, ServerProcess, free_port, write_config
+from tests.folders import write_files
+from tests.server.conftest import FAILING_CONFIG, ROOT
+from tests.server_processes import ServerProcess, free_port
 
 TOKEN = "s3cret-token-for-tests"
 CONFIRM = "Okay, deleting 'important_data.txt' for user123... (Not really!)"
@@ -142,7 +144,7 @@ def test_verbose_no_llm_reports_calls_without_prompts(run_cli, model_config):
 
 
 def test_debug_level_sets_how_much_of_the_log_shows(run_cli, tmp_path):
-    config = write_config(tmp_path / "failing", FAILING_CONFIG)
+    config = write_files(tmp_path / "failing", FAILING_CONFIG)
     debug = run_cli("chat", "--config", str(config), "--debug-level", "debug",
                     "--message", "hello there")
     assert "-- events (" in debug.stderr  # the verbose report comes with it, as in NeMo

@@ -8,33 +8,10 @@ import sys
 
 import httpx
 
-FAILING = {
-    "config.yml": """\
-rails:
-  dialog:
-    user_messages:
-      embeddings_only: true
-      embeddings_only_similarity_threshold: 0.99
-      embeddings_only_fallback_intent: send a message
-""",
-    "flows.co": """\
-define user send a message
-  "hello there"
+from tests.server.conftest import FAILING_CONFIG
 
-define flow check stock
-  user send a message
-  $stock = execute check_stock
-  bot say $stock
-""",
-    "actions.py": """\
-from rails.actions import action
-
-
-@action()
-async def check_stock() -> str:
-    raise RuntimeError("inventory database unreachable")
-""",
-}
+# An offline config whose only action fails (the server tests' config).
+FAILING = FAILING_CONFIG
 
 
 def test_a_failed_turn_exits_non_zero_with_the_cause_once(run_cli, write_config):

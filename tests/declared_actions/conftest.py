@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Optional
 
-import httpx
 import pytest
+
+from tests.folders import write_files
+from tests.server_processes import ServerProcess, start_actions_server
+
+
+# The declaration of seed 002's example, as its `curl` sends it.
+SEED_DECLARATION = {
+    "action_name": "summarize_document",
+    "kind": "llm",
+    "description": "Summarize a document in 3 bullet points",
+    "template": "Summarize the following document in 3 bullet points:\n\n{{document_text}}",
+    "model": "gpt-4",
+    "max_tokens": 500,
+    "outputKey": "summary",
+}
 
 
 class FakeChatEndpoint:
@@ -113,70 +122,22 @@ models:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ActionsServer:
-    """`python -m rails actions-server ...` on a free loopback port, waited for."""
-
-    def __init__(self, *args: str, env: Optional[dict] = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = dict(os.environ)
-        environment.pop("DIALOG_RAILS_ACTIONS_TOKEN", None)
-        environment.update(env or {})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", "actions-server", *args, "--port", str(self.port),
-             "--log-level", "warning", *([] if "--token" in args else ["--no-auth"])],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"actions server exited with {self.process.returncode}: "
-                                     f"{self.stop()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError(f"actions server did not start: {self.stop()}")
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.stderr.read().decode(errors="replace") if self.process.stderr \
-            else ""
+def start_served(*args: str, env: Optional[dict] = None) -> ServerProcess:
+    """`dialog-rails actions-server <args>`, with `--no-auth` unless the args give a token."""
+    return start_actions_server(*args, *([] if "--token" in args else ["--no-auth"]), env=env)
 
 
 @pytest.fixture
 def start_server():
-    started: list[ActionsServer] = []
+    started: list[ServerProcess] = []
 
-    def start(*args: str, env: Optional[dict] = None) -> ActionsServer:
-        started.append(ActionsServer(*args, env=env))
+    def start(*args: str, env: Optional[dict] = None) -> ServerProcess:
+        started.append(start_served(*args, env=env))
         return started[-1]
 
     yield start
     for server in started:
         server.stop()
-
-
-def write_files(root: Path, files: dict[str, str]) -> Path:
-    import textwrap
-
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return root
 
 
 @pytest.fixture
@@ -190,5 +151,5 @@ def support():
     """The helper classes, for module-scoped fixtures of the test files."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(ActionsServer=ActionsServer, FakeChatEndpoint=FakeChatEndpoint,
+    return SimpleNamespace(start_served=start_served, FakeChatEndpoint=FakeChatEndpoint,
                            write_files=write_files)

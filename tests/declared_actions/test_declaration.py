@@ -5,17 +5,7 @@ import pytest
 
 from rails.actions.declared import DeclarationError, LLMAction, parse_declaration
 from rails.actions.declared.template import MAX_TEMPLATE_CHARS
-
-SEED = {
-    "action_name": "summarize_document",
-    "kind": "llm",
-    "description": "Summarize a document in 3 bullet points",
-    "template": "Summarize the following document in 3 bullet points:\n\n{{document_text}}",
-    "model": "gpt-4",
-    "max_tokens": 500,
-    "outputKey": "summary",
-}
-
+from tests.declared_actions.conftest import SEED_DECLARATION as SEED
 
 def fields_of(error: DeclarationError) -> list[str]:
     return [field for field, _ in error.problems]

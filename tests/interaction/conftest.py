@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIRMATION_BOT = ROOT / "config_examples" / "confirmation_bot"
 APPEND_NOTE = ROOT / "config_examples" / "append_note"
@@ -128,93 +131,27 @@ define flow call
 }
 
 
-def write_config(root: Path, files: dict) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / name).write_text(text)
-    return root
-
-
 @pytest.fixture
 def charge_config(tmp_path, monkeypatch):
     log = tmp_path / "charges.log"
     log.write_text("")
     monkeypatch.setenv("CHARGE_LOG", str(log))
-    return write_config(tmp_path / "charge", CHARGE_CONFIG), log
+    return write_files(tmp_path / "charge", CHARGE_CONFIG), log
 
 
 @pytest.fixture
 def colang_buttons_config(tmp_path):
-    return write_config(tmp_path / "colang_buttons", COLANG_BUTTONS_CONFIG)
+    return write_files(tmp_path / "colang_buttons", COLANG_BUTTONS_CONFIG)
 
 
-# -- real processes on loopback ----------------------------------------------------------------
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`python -m rails serve ...` on a free loopback port, until `stop()`."""
-
-    def __init__(self, args: list, env: dict):
-        self.args, self.env = args, env
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self) -> "Server":
-        import os
-        import subprocess
-        import sys
-        import time
-
-        import httpx
-
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", "serve", *self.args, "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **self.env})
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("server exited:\n" + self.process.stdout.read().decode())
-            try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError("server did not become healthy")
-
-    def stop(self) -> str:
-        import subprocess
-
-        if self.process is None:
-            return ""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        output = self.process.stdout.read().decode(errors="replace")
-        self.process.stdout.close()
-        self.process = None
-        return output
-
+# -- real processes on loopback (tests/server_processes.py) --------------------------------------
 
 @pytest.fixture
 def start_server():
     started: list = []
 
-    def start(*args: str, env: dict | None = None) -> Server:
-        started.append(Server(list(args), env or {}).start())
+    def start(*args: str, env: dict | None = None) -> ServerProcess:
+        started.append(ServerProcess(args, env=env or {}).start(timeout=60))
         return started[-1]
 
     yield start
@@ -232,8 +169,8 @@ def serve_configs(tmp_path: Path) -> tuple[Path, Path]:
     root.mkdir()
     shutil.copytree(CONFIRMATION_BOT, root / "confirm")
     shutil.copytree(APPEND_NOTE, root / "note")
-    write_config(root / "charge", CHARGE_CONFIG)
-    write_config(root / "shirts", COLANG_BUTTONS_CONFIG)
+    write_files(root / "charge", CHARGE_CONFIG)
+    write_files(root / "shirts", COLANG_BUTTONS_CONFIG)
     log = tmp_path / "charges.log"
     log.write_text("")
     return root, log
@@ -256,9 +193,9 @@ def shared_server(tmp_path_factory):
     `server.log` is its CHARGE_LOG."""
     tmp = tmp_path_factory.mktemp("served")
     root, log = serve_configs(tmp)
-    server = Server(["--config-dir", str(root), "--default-config", "confirm",
-                     "--threads-db", str(tmp / "threads.sqlite3")],
-                    {"CHARGE_LOG": str(log)}).start()
+    server = ServerProcess(["--config-dir", str(root), "--default-config", "confirm",
+                            "--threads-db", str(tmp / "threads.sqlite3")],
+                           env={"CHARGE_LOG": str(log)}).start(timeout=60)
     server.log = log
     yield server
     server.stop()

@@ -4,55 +4,14 @@ status goes to stderr."""
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import sys
-import time
 
-
-class Terminal:
-    def __init__(self, args: list, home, env: dict | None = None):
-        import pty
-
-        self.master, slave = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", *args], stdin=slave, stdout=slave, stderr=slave,
-            cwd=home, close_fds=True, start_new_session=True,
-            env={**os.environ, "HOME": str(home), "PYTHONUNBUFFERED": "1", "TERM": "dumb",
-                 **(env or {})})
-        os.close(slave)
-        self.output = ""
-
-    def read_until(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} did not appear; output:\n{self.output}")
-            ready, _, _ = select.select([self.master], [], [], remaining)
-            if ready:
-                try:
-                    data = os.read(self.master, 4096)
-                except OSError:
-                    data = b""
-                if not data:
-                    raise AssertionError(f"terminal closed before {text!r}:\n{self.output}")
-                self.output += data.decode(errors="replace").replace("\r\n", "\n")
-        end = self.output.index(text) + len(text)
-        seen, self.output = self.output[:end], self.output[end:]
-        return seen
-
-    def send(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def close(self) -> int:
-        code = self.process.wait(timeout=30)
-        os.close(self.master)
-        return code
+from tests.pty_session import PtySession
 
 
 def test_buttons_are_numbered_choices_on_a_terminal(examples_dir, tmp_path):
-    term = Terminal(["chat", "--config", str(examples_dir / "confirmation_bot")], tmp_path)
+    term = PtySession(["chat", "--config", str(examples_dir / "confirmation_bot")], tmp_path)
     term.read_until("> ")
     term.send("delete my data\n")
     seen = term.read_until("> ")
@@ -65,11 +24,11 @@ def test_buttons_are_numbered_choices_on_a_terminal(examples_dir, tmp_path):
     term.send("confirm deletion\n")  # the label, in any case
     assert "(Not really!)" in term.read_until("> ")
     term.send("\x04")
-    assert term.close() == 0
+    assert term.wait() == 0
 
 
 def test_questions_are_asked_inline(examples_dir, tmp_path):
-    term = Terminal(["chat", "--config", str(examples_dir / "append_note")], tmp_path)
+    term = PtySession(["chat", "--config", str(examples_dir / "append_note")], tmp_path)
     term.read_until("> ")
     term.send("append a note\n")
     seen = term.read_until("? ", timeout=30)
@@ -79,7 +38,7 @@ def test_questions_are_asked_inline(examples_dir, tmp_path):
     term.send("buy milk\n")
     assert "Noted: buy milk" in term.read_until("> ")
     term.send("\x04")
-    assert term.close() == 0
+    assert term.wait() == 0
 
 
 def test_a_question_times_out_on_a_terminal(tmp_path, examples_dir):
@@ -89,7 +48,7 @@ def test_a_question_times_out_on_a_terminal(tmp_path, examples_dir):
     shutil.copytree(examples_dir / "append_note", config)
     yml = config / "config.yml"
     yml.write_text(yml.read_text().replace("question_timeout: 300", "question_timeout: 1"))
-    term = Terminal(["chat", "--config", str(config)], tmp_path)
+    term = PtySession(["chat", "--config", str(config)], tmp_path)
     term.read_until("> ")
     term.send("append a note\n")
     assert "answer within 1 s" in term.read_until("answer within 1 s")
@@ -97,7 +56,7 @@ def test_a_question_times_out_on_a_terminal(tmp_path, examples_dir):
     assert "(no answer in time)" in seen
     assert "No note was added." in seen
     term.send("\x04")
-    assert term.close() == 0
+    assert term.wait() == 0
 
 
 def test_piped_input_answers_and_status_goes_to_stderr(examples_dir, tmp_path):

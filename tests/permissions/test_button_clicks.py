@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from rails import LLMRails, RailsConfig
-from tests.server.conftest import ServerProcess
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
 
 CONFIG = {
     "config.yml": """
@@ -131,13 +132,8 @@ def test_register_callback_takes_the_permission_keys(folder):
 
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory):
-    import textwrap
-
     root = tmp_path_factory.mktemp("configs")
-    folder = root / "accounts"
-    folder.mkdir()
-    for name, text in CONFIG.items():
-        (folder / name).write_text(textwrap.dedent(text).lstrip("\n"))
+    write_files(root / "accounts", CONFIG)
     return root
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.declared_actions.conftest import ActionsServer, FakeChatEndpoint, write_files
+from tests.declared_actions.conftest import FakeChatEndpoint, start_served
+from tests.folders import write_files
 
 
 def served_folder(root, base_url: str):
@@ -58,8 +59,8 @@ def endpoint():
 @pytest.fixture(scope="module")
 def server(endpoint, tmp_path_factory):
     folder = served_folder(tmp_path_factory.mktemp("served"), endpoint.base_url)
-    started = ActionsServer("--config", str(folder), "--actions-db",
-                            str(tmp_path_factory.mktemp("db") / "actions.sqlite3"))
+    started = start_served("--config", str(folder), "--actions-db",
+                           str(tmp_path_factory.mktemp("db") / "actions.sqlite3"))
     yield started
     started.stop()
 
@@ -189,8 +190,8 @@ def test_a_declaration_with_a_wrong_caller_is_a_422_naming_the_field(server):
 
 def test_each_refusal_is_in_the_servers_log(endpoint, tmp_path):
     folder = served_folder(tmp_path / "served", endpoint.base_url)
-    server = ActionsServer("--config", str(folder), "--actions-db",
-                           str(tmp_path / "actions.sqlite3"))
+    server = start_served("--config", str(folder), "--actions-db",
+                          str(tmp_path / "actions.sqlite3"))
     try:
         assert run(server, action("flow_only")).status_code == 403
         assert run(server, action("word_count", text="a")).status_code == 200

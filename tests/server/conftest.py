@@ -1,12 +1,8 @@
 """Helpers for the server tests: a stand-in rails object for in-process app tests, config
-folders, and a real `dialog-rails serve` process on a free loopback port."""
+folders, and real `dialog-rails serve` processes (tests/server_processes.py)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -15,6 +11,8 @@ import httpx
 import pytest
 
 from rails.options import GenerationLog, GenerationResponse, GenerationStats
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
 
 
 class EchoRails:
@@ -101,57 +99,6 @@ def make_config_dir(root: Path, *names: str) -> Path:
         folder.mkdir(parents=True)
         (folder / "config.yml").write_text("instructions: []\n")
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ServerProcess:
-    """`python -m rails serve ...` on loopback; waits for /health."""
-
-    def __init__(self, args: list[str], port: Optional[int] = None, env: Optional[dict] = None,
-                 command: str = "serve", prefix: str = ""):
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}{prefix}"
-        self.args, self.env, self.command = args, env, command
-        self.process: Optional[subprocess.Popen] = None
-
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
-        env = {**os.environ, **(self.env or {})}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", self.command, *self.args, "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                output = self.process.stdout.read().decode(errors="replace")
-                raise AssertionError(f"server exited with {self.process.returncode}:\n{output}")
-            try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError("server did not become healthy in time")
-
-    def stop(self) -> str:
-        if self.process is None:
-            return ""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        output = self.process.stdout.read().decode(errors="replace")
-        self.process.stdout.close()
-        self.process = None
-        return output
 
 
 class AppUnderTest:
@@ -277,13 +224,6 @@ define subflow block secrets
 }
 
 
-def write_config(folder: Path, files: dict) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    return folder
-
-
 @pytest.fixture(scope="module")
 def served_configs(tmp_path_factory) -> Path:
     """A config directory: the store-support example (`store`), `counter`, `failing` and
@@ -292,9 +232,9 @@ def served_configs(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("served")
     shutil.copytree(STORE_SUPPORT, root / "store")
-    write_config(root / "counter", COUNTER_CONFIG)
-    write_config(root / "failing", FAILING_CONFIG)
-    write_config(root / "guarded", GUARDED_CONFIG)
+    write_files(root / "counter", COUNTER_CONFIG)
+    write_files(root / "failing", FAILING_CONFIG)
+    write_files(root / "guarded", GUARDED_CONFIG)
     return root
 
 
@@ -396,7 +336,7 @@ def fake_llm_words():
 @pytest.fixture
 def model_config_dir(tmp_path, fake_llm) -> Path:
     """A config directory with `assistant`: general mode (no flows) over the fake model."""
-    write_config(tmp_path / "models" / "assistant", {"config.yml": f"""\
+    write_files(tmp_path / "models" / "assistant", {"config.yml": f"""\
 models:
   - type: main
     engine: openai

@@ -4,7 +4,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.server.conftest import ServerProcess, write_config
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
 
 # Offline rails (Python actions, no model): block secrets, mask card numbers on input;
 # block rudeness on output.
@@ -56,8 +57,8 @@ async def mask_digits(text: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("checks")
-    write_config(root / "checked", CHECKED_CONFIG)
-    write_config(root / "plain", {"config.yml": "rails:\n  input:\n    flows: []\n"})
+    write_files(root / "checked", CHECKED_CONFIG)
+    write_files(root / "plain", {"config.yml": "rails:\n  input:\n    flows: []\n"})
     process = ServerProcess(["--config-dir", str(root), "--default-config", "checked"]).start()
     yield process
     process.stop()

@@ -7,7 +7,8 @@ import uuid
 
 import httpx
 
-from tests.server.conftest import COUNTER_CONFIG, write_config
+from tests.folders import write_files
+from tests.server.conftest import COUNTER_CONFIG
 
 ROOT_CONFIG_PY = '''
 import json
@@ -52,7 +53,7 @@ def init(app):
 
 def test_config_py_hooks_and_challenges(server_factory, tmp_path):
     root = tmp_path / "configs"
-    write_config(root / "counter", COUNTER_CONFIG)
+    write_files(root / "counter", COUNTER_CONFIG)
     (root / "config.py").write_text(ROOT_CONFIG_PY)
     (root / "challenges.json").write_text(json.dumps([
         {"id": "jb-1", "name": "Pretend to be evil", "description": "A jailbreak try."}]))

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import ServerProcess
+from tests.server_processes import ServerProcess
 
 YAML = """\
 rails:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 
-from tests.server.conftest import ServerProcess, write_config
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
 
 RAIL = """
 define subflow block word
@@ -50,9 +51,9 @@ rails:
 @pytest.fixture
 def server(tmp_path, fake_llm):
     root = tmp_path / "configs"
-    write_config(root / "first", streaming_config(fake_llm.base_url, "fake", True))
-    write_config(root / "checked", streaming_config(fake_llm.base_url, "fake", False))
-    write_config(root / "clean", streaming_config(fake_llm.base_url, "zebra", True))
+    write_files(root / "first", streaming_config(fake_llm.base_url, "fake", True))
+    write_files(root / "checked", streaming_config(fake_llm.base_url, "fake", False))
+    write_files(root / "clean", streaming_config(fake_llm.base_url, "zebra", True))
     process = ServerProcess(["--config-dir", str(root), "--default-config", "clean"]).start()
     yield openai.OpenAI(base_url=process.base_url + "/v1", api_key="x", max_retries=0,
                         timeout=30)

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.server.conftest import ServerProcess
+from tests.server_processes import ServerProcess
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
