@@ -18,8 +18,10 @@ import time
 
 import pytest
 
-from tests.cli.conftest import _env
-from tests.server.conftest import ROOT, ServerProcess, write_config
+from tests.folders import write_files
+from tests.pty_session import cli_env
+from tests.server.conftest import ROOT
+from tests.server_processes import ServerProcess
 from tests.server.test_streaming_output_rails_process import ACTIONS, RAIL
 
 WORDS = ["Trails", " open", " at", " dawn", " and", " close", " at", " dusk."]
@@ -104,14 +106,14 @@ def model():
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory, model):
     root = tmp_path_factory.mktemp("configs")
-    write_config(root / "hiking", model_config(model.base_url))
+    write_files(root / "hiking", model_config(model.base_url))
     guarded = model_config(model.base_url, """\
 rails:
   output:
     flows: [block word]
     streaming: {enabled: true, chunk_size: 2, context_size: 0, stream_first: true}
 """)
-    write_config(root / "guarded", {**guarded, "rails.co": RAIL.replace("WORD", "dusk"),
+    write_files(root / "guarded", {**guarded, "rails.co": RAIL.replace("WORD", "dusk"),
                                      "actions.py": ACTIONS})
     shutil.copytree(ROOT / "config_examples" / "long_export", root / "long_export")
     return root
@@ -141,7 +143,7 @@ class CliProcess:
     def __init__(self, args: list[str], home) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "rails", *args],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=_env(home), cwd=home)
+                                        stderr=subprocess.PIPE, env=cli_env(home), cwd=home)
         self.stdout = ""
 
     def read_until(self, text: str, timeout: float = 30) -> None:

@@ -1,22 +1,19 @@
 """For the tool-call passthrough tests: a scripted OpenAI-compatible model endpoint on loopback
 that answers with text or tool calls, whole or streamed as OpenAI streams them (the fake of
 tests/choice answers whole only), records every request; and a real `dialog-rails serve`
-process."""
+process (tests/server_processes.py)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator, Optional
 
-import httpx
 import pytest
+
+from tests.folders import write_files
+from tests.server_processes import ServerProcess
 
 
 def text_reply(text: str) -> dict:
@@ -126,61 +123,16 @@ def scripted_model() -> Iterator[ScriptedModel]:
 def config_folder(tmp_path):
     """write(name, {file: text}) -> the folder."""
     def write(name: str, files: dict) -> Path:
-        folder = tmp_path / "configs" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        for file, text in files.items():
-            (folder / file).parent.mkdir(parents=True, exist_ok=True)
-            (folder / file).write_text(text)
-        return folder
+        return write_files(tmp_path / "configs" / name, files)
     return write
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`python -m rails serve ...` on a free loopback port; waits for /health."""
-
-    def __init__(self, args: list[str]):
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rails", "serve", *args, "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError("server exited:\n" + self.stop())
-            try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("server did not become healthy:\n" + self.stop())
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        output = self.process.stdout.read().decode(errors="replace")
-        self.process.stdout.close()
-        return output
 
 
 @pytest.fixture
 def serve():
-    started: list[Server] = []
+    started: list[ServerProcess] = []
 
-    def start(*args: str) -> Server:
-        started.append(Server(list(args)))
+    def start(*args: str) -> ServerProcess:
+        started.append(ServerProcess(args).start())
         return started[-1]
 
     yield start
