@@ -131,6 +131,15 @@ def _check_config(path: str, report: CheckReport) -> None:
     ]
     if declared:
         report.summary.append(("declared actions", _listing(declared)))
+    tool_rails = [(kind, getattr(rails, kind)) for kind in ("tool_output", "tool_input")]
+    for kind, section in tool_rails:
+        names = list(section.flows) + [f for flows in section.per_tool.values() for f in flows]
+        if names and config.passthrough:
+            report.summary.append((kind.replace("_", " ") + " rails", _listing(names)))
+        elif names:
+            report.warnings.append(f"rails.{kind} checks the main model's tool calls in "
+                                   "passthrough mode only; without `passthrough: true` they "
+                                   "never run")
 
 
 def _search_index(config: Any) -> str:

@@ -177,6 +177,9 @@ class _ModelTraits:
     has_temperature: bool
     has_max_tokens: bool
     name: str
+    # A chat model with settings bound to it (`model.bind_tools(tools)`, as NeMo's tools
+    # guide builds it): called with ainvoke/astream, which keep what was bound.
+    binding: bool = False
 
 
 _known_models: dict[int, tuple[Any, _ModelTraits]] = {}
@@ -187,13 +190,18 @@ def _traits(llm: Any) -> _ModelTraits:
     if known is not None and known[0] is llm:
         return known[1]
     native = bool(getattr(llm, "is_native_rails_model", False))
-    chat = False
+    chat = binding = False
     if not native:
         from langchain_core.language_models.chat_models import BaseChatModel
 
         chat = isinstance(llm, BaseChatModel)
+        if not chat:
+            from langchain_core.runnables import RunnableBinding
+
+            chat = binding = isinstance(llm, RunnableBinding) and isinstance(
+                llm.bound, BaseChatModel)
     traits = _ModelTraits(native, chat, hasattr(llm, "temperature"),
-                          hasattr(llm, "max_tokens"), model_name(llm))
+                          hasattr(llm, "max_tokens"), model_name(llm), binding)
     if len(_known_models) >= 256:  # models are few and long-lived; this only bounds misuse
         _known_models.clear()
     _known_models[id(llm)] = (llm, traits)  # holding `llm` keeps its id from being reused
@@ -262,7 +270,7 @@ def _call_kwargs(traits: _ModelTraits, temperature, max_tokens, llm_params) -> d
 async def _langchain_call(llm, traits, prompt, stop, temperature, max_tokens, llm_params,
                           handler, tool_params=None) -> Completion:
     is_chat = traits.chat
-    if tool_params:
+    if tool_params or traits.binding:
         if not is_chat:
             raise LLMCallError(f"tools can only be offered to a chat model; {traits.name} is a "
                                "text-completion model")
@@ -273,7 +281,7 @@ async def _langchain_call(llm, traits, prompt, stop, temperature, max_tokens, ll
         try:
             return await langchain_tool_completion(
                 llm, messages, stop, _call_kwargs(traits, temperature, max_tokens, llm_params),
-                tool_params, handler)
+                tool_params or {}, handler)
         except LLMCallError:
             raise
         except Exception as error:

@@ -35,6 +35,8 @@ def bind_langchain_tools(llm: Any, tool_params: dict) -> Any:
     tools = tool_params.get("tools") or []
     extra = {key: tool_params[key] for key in ("tool_choice", "parallel_tool_calls")
              if tool_params.get(key) is not None}
+    if not tools and not extra:
+        return llm  # (a model bound with its tools already)
     bind = getattr(llm, "bind_tools", None)
     if callable(bind) and tools:
         try:

@@ -182,3 +182,18 @@ def test_single_colang_file(write_config, run_check):
     result = run_check(folder / "main.co")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3: greeting, order status, check input" in result.stdout
+
+
+def test_tool_rails_are_listed_in_passthrough_mode_and_warned_about_otherwise(write_config,
+                                                                            run_check):
+    flows = "define subflow check calls\n  $ok = execute compute_total\n"
+    rails = "rails:\n  tool_output:\n    flows: [check calls]\n"
+    on = write_config({"config.yml": "passthrough: true\n" + rails, "rails.co": flows,
+                       "actions.py": ACTIONS_PY})
+    result = run_check(on)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"tool output rails: +check calls", result.stdout), result.stdout
+    off = write_config({"config.yml": rails, "rails.co": flows, "actions.py": ACTIONS_PY})
+    result = run_check(off)
+    assert "rails.tool_output checks the main model's tool calls in passthrough mode only" \
+        in result.stdout + result.stderr

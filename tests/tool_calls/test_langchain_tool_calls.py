@@ -59,3 +59,16 @@ def test_bind_tools_then_tool_results_with_a_langchain_chat_model(tmp_path):
     assert given[1].tool_calls[0]["args"] == {"city": "Oslo"}
     assert isinstance(given[2], ToolMessage) and given[2].tool_call_id == "lc_1"
     assert given[2].content == "sunny"
+
+
+def test_a_chat_model_bound_with_its_tools_passes_its_calls_through(tmp_path):
+    """NeMo's tools guide: `LLMRails(config, llm=model.bind_tools(tools))`."""
+    (tmp_path / "config.yml").write_text("models: []\npassthrough: true\n")
+    model = ToolChat(script=[AIMessage(content="", tool_calls=[
+        {"id": "b_1", "name": "get_weather", "args": {"city": "Rome"}}])], seen=[], bound=[])
+    app = LLMRails(RailsConfig.from_path(str(tmp_path)), llm=model.bind_tools([WEATHER]))
+    message = app.generate(messages=[{"role": "user", "content": "Weather in Rome?"}])
+    assert message["tool_calls"] == [{"id": "b_1", "type": "function", "function": {
+        "name": "get_weather", "arguments": '{"city": "Rome"}'}}]
+    _, kwargs = model.seen[0]
+    assert kwargs["tools"] == [WEATHER]  # what was bound reached the model
