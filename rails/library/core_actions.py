@@ -50,3 +50,14 @@ async def tool_rail_flows(kind: str, tool_calls: Any = None, tool_name: Optional
             if flow not in flows:
                 flows.append(flow)
     return flows
+
+
+@action(is_system_action=True)
+async def checked_tool_result(tool_messages: Any = None, index: int = 0,
+                              content: Any = None) -> list:
+    """The tool results with result `index` as the tool input rails left it (flow `process
+    user tool messages`); passthrough mode sends the model that text."""
+    results = [dict(result) for result in tool_messages or ()]
+    if 0 <= index < len(results) and isinstance(content, str):
+        results[index]["content"] = content
+    return results

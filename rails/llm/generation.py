@@ -200,11 +200,11 @@ class LLMGenerationActions:
             else:
                 self._require(llm, "passthrough mode sends the user's message to the model",
                               "register a passthrough function", "generate_user_intent")
-                from rails.llm.tool_passthrough import passthrough_answer
+                from rails.llm.tool_passthrough import checked_tool_results, passthrough_answer
 
-                text, calls = await passthrough_answer(self.config, llm,
-                                                       passthrough_prompt(event["text"]),
-                                                       llm_params, Task.GENERAL.value)
+                prompt = checked_tool_results(passthrough_prompt(event["text"]), context)
+                text, calls = await passthrough_answer(self.config, llm, prompt, llm_params,
+                                                       Task.GENERAL.value)
                 if calls:  # back to the caller, after the tool output rails
                     out.append(new_event_dict("BotToolCalls", tool_calls=calls, text=text))
                     return ActionResult(events=out)

@@ -57,3 +57,23 @@ async def passthrough_answer(config: Any, llm: Any, prompt: Any, llm_params: Opt
                 await handler(completion.text)
         return completion.text, None
     return completion.text or "", rail_view(calls)
+
+
+def checked_tool_results(prompt: Any, context: dict) -> Any:
+    """The caller's conversation with its last tool results as the tool input rails left
+    them (`$tool_messages`, by `tool_call_id`; a rail may have masked data in one)."""
+    checked = context.get("tool_messages")
+    if not isinstance(prompt, list) or not prompt or not checked or \
+            prompt[-1].get("role") != "tool":
+        return prompt
+    texts = {result.get("tool_call_id"): result.get("content") for result in checked
+             if isinstance(result, dict)}
+    prompt = list(prompt)
+    for index in range(len(prompt) - 1, -1, -1):
+        message = prompt[index]
+        if message.get("role") != "tool":
+            break
+        text = texts.get(message.get("tool_call_id"))
+        if isinstance(text, str) and text != message.get("content"):
+            prompt[index] = {**message, "content": text}  # (a copy: the caller's is theirs)
+    return prompt

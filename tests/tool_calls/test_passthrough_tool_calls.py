@@ -316,3 +316,28 @@ define bot refuse
                          options={**options, "rails": {"tool_output": False}})
     assert reply.response[0]["tool_calls"][0]["id"] == "s2"
     assert verdicts == []
+
+
+def test_a_tool_input_rail_may_mask_a_result_before_the_model_sees_it(config_folder,
+                                                                      scripted_model):
+    colang = '''
+define subflow mask cards
+  $tool_message = execute mask(text=$tool_message)
+'''
+    app = app_for(config_folder, scripted_model,
+                  "rails:\n  tool_input:\n    flows: [mask cards]\n", colang)
+
+    async def mask(text):
+        return text.replace("4111 1111 1111 1111", "[card]")
+
+    app.register_action(mask)
+    call = {"id": "m1", "type": "function",
+            "function": {"name": "get_customer", "arguments": "{}"}}
+    history = [{"role": "user", "content": "who is it?"},
+               {"role": "assistant", "content": None, "tool_calls": [call]},
+               {"role": "tool", "tool_call_id": "m1", "content": "Ann, card 4111 1111 1111 1111"}]
+    scripted_model.script = [scripted_model.text("It is Ann.")]
+    assert app.generate(messages=history) == {"role": "assistant", "content": "It is Ann."}
+    assert scripted_model.requests[0]["messages"][-1] == {
+        "role": "tool", "tool_call_id": "m1", "content": "Ann, card [card]"}
+    assert history[-1]["content"] == "Ann, card 4111 1111 1111 1111"  # the caller's, as given
