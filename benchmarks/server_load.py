@@ -12,8 +12,8 @@ needs per 1,000 stored threads, and our ratios to the reference.
 
 The load generator is deliberately light so it is not the bottleneck: one process, asyncio
 with raw keep-alive sockets (one connection per conversation, requests prebuilt, responses
-read by Content-Length), pinned to a CPU of its own when the machine has more than one and
-the server runs one worker."""
+read by Content-Length), pinned to the machine's last CPU when it has more than one; a
+server of one worker is pinned to the first."""
 from __future__ import annotations
 
 import argparse
@@ -386,9 +386,11 @@ def main() -> int:
     try:
         root = make_config(workdir / "configs").parent
         for server, count in servers(root, workdir, [int(w) for w in args.workers.split(",")]):
-            # One worker: server and client on separate CPUs. Two workers: they need both.
+            # The client always on the last CPU (the same placement for every server, so
+            # one and two workers are compared alike); one worker on the first, two workers
+            # wherever the kernel puts them.
             server_cpus = {cpus[0]} if count == 1 and len(cpus) > 1 else None
-            client_cpus = {cpus[-1]} if server_cpus else None
+            client_cpus = {cpus[-1]} if len(cpus) > 1 else None
             server.start(server_cpus)
             try:
                 for mode in ("stateless", "threads"):
