@@ -6,7 +6,8 @@ any server when a custom httpx `transport` is given, through one `httpx.AsyncCli
 
 Only failures to connect are retried, with a short backoff, since nothing reached the server
 then; a request that was sent is never repeated (the action may have side effects). Every
-failure raises `RemoteActionError` naming the URL, the HTTP status and the reason."""
+failure raises `RemoteActionError` naming the URL, the HTTP status and the reason, but the
+server's permission refusal, which raises `PermissionDenied` (rails.policy)."""
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,8 @@ class RemoteActionsClient:
 
     `token`: sent as `Authorization: Bearer <token>` (default: the environment variable
     DIALOG_RAILS_ACTIONS_TOKEN). `connect_timeout` bounds connecting, `timeout` the exchange
-    once connected; `retries` is how many more times a failed connection is tried.
+    once connected; `retries` is how many more times a failed connection is tried. A permission
+refusal of the server (403 `PermissionDenied`) raises `PermissionDenied`, as a local one.
     `transport`: an httpx transport to use instead of the network (tests, proxies)."""
 
     def __init__(self, url: str, token: Optional[str] = None, connect_timeout: float = 2.0,
@@ -121,6 +123,10 @@ class RemoteActionsClient:
             if status == 200:
                 raise self._error(name, f"the answer is not valid JSON: {_excerpt(text)!r}",
                                   status=status, reason="invalid JSON") from None
+        if status == 403:
+            refused = _refusal(name, payload)
+            if refused is not None:
+                raise refused
         if status != 200:
             reason = "unknown action" if status == 404 else "http error"
             detail = _error_message(payload) or _excerpt(text) or answer.reason
@@ -168,6 +174,26 @@ class _HttpxBackend:
         except httpx.HTTPError as error:
             raise http11.ExchangeFailed(f"{type(error).__name__}: {error}") from error
         return http11.Answer(response.status_code, response.reason_phrase, response.content)
+
+
+def _refusal(name: str, payload: Any) -> Any:
+    """The server's permission refusal (a 403 `PermissionDenied`) as the PermissionDenied a
+    local refusal is, its decision recorded for this turn's `explain()`; None for any other
+    403."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict) or error.get("type") != "PermissionDenied":
+        return None
+    from rails.policy.audit import record_decision
+    from rails.policy.rules import Decision, PermissionDenied
+
+    message = str(error.get("message") or f"permission denied: action '{name}'")
+    reason = message.split(": ", 1)[1] if message.startswith("permission denied: ") \
+        else message
+    decision = Decision(str(error.get("action") or name), str(error.get("caller") or "http"),
+                        False, f"{reason} (on the actions server)",
+                        rule=error.get("rule"))
+    record_decision(decision)
+    return PermissionDenied(message, action_name=name, decision=decision)
 
 
 def _error_message(payload: Any) -> Optional[str]:

@@ -230,3 +230,38 @@ async def test_mcp_applies_a_declared_actions_roles(server, endpoint):
         assert "legal_summary" in {t.name for t in (await mcp.list_tools()).tools}
         result = await mcp.call_tool("legal_summary", {"text": "x"})
         assert not result.is_error and result.content[0].text == "summed up"
+
+
+async def test_an_engines_remote_run_refused_by_the_server_is_a_refusal_in_the_flow(
+        server, write_config):
+    from rails import LLMRails, RailsConfig
+
+    folder = write_config({
+        "config.yml": f"""
+            actions_server_url: {server.url}
+            rails:
+              dialog:
+                user_messages:
+                  embeddings_only: true
+                  embeddings_only_similarity_threshold: 0.5
+                  embeddings_only_fallback_intent: ask for the report
+            """,
+        "flows.co": """
+            define user ask for the report
+              "show me the report"
+
+            define flow report
+              user ask for the report
+              $report = execute admin_report
+              bot say $report
+            """})
+    app = LLMRails(RailsConfig.from_path(str(folder)))
+    answer = await app.generate_async(messages=[{"role": "user",
+                                                 "content": "show me the report"}])
+    assert answer["content"] == (
+        "I'm sorry, I can't do that: permission denied: action 'admin_report' needs one of "
+        "the roles admin; the user is anonymous with no role.")
+    [decision] = app.explain().action_decisions
+    assert (decision["action"], decision["caller"], decision["allowed"], decision["rule"]) == (
+        "admin_report", "http", False, "roles")
+    assert decision["reason"].endswith("(on the actions server)")
