@@ -1,18 +1,13 @@
-"""A fake OpenAI-compatible endpoint on loopback: answers each chat request with the next
-scripted reply (text, or tool calls) and records the requests."""
+"""The fake OpenAI-compatible endpoint of tests/fake_openai.py, with the reply helpers and the
+model section of these tests."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
-
-def text_reply(text: str) -> dict:
-    return {"role": "assistant", "content": text}
+from tests.fake_openai import ScriptedOpenAI, text_reply
 
 
 def tool_reply(*calls: tuple, thought: str | None = None) -> dict:
@@ -24,58 +19,16 @@ def tool_reply(*calls: tuple, thought: str | None = None) -> dict:
         for number, (name, args) in enumerate(calls)]}
 
 
-class FakeOpenAI:
-    def __init__(self):
-        self.script: list[dict] = []
-        self.requests: list[dict] = []
-        self.repeat_last = False
-        self.delay = 0.0  # seconds each answer takes
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                length = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(length))
-                fake.requests.append(body)
-                if fake.delay:
-                    time.sleep(fake.delay)
-                if fake.script:
-                    message = fake.script.pop(0) if not (
-                        fake.repeat_last and len(fake.script) == 1) else fake.script[0]
-                else:
-                    message = text_reply("(script exhausted)")
-                answer = {"id": "x", "object": "chat.completion", "created": 0,
-                          "model": body.get("model"),
-                          "choices": [{"index": 0, "message": message,
-                                       "finish_reason": "tool_calls"
-                                       if message.get("tool_calls") else "stop"}],
-                          "usage": {"prompt_tokens": 5, "completion_tokens": 2,
-                                    "total_tokens": 7}}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
+class FakeOpenAI(ScriptedOpenAI):
     text = staticmethod(text_reply)
     tools = staticmethod(tool_reply)
+
+    def __init__(self):
+        super().__init__(exhausted_text="(script exhausted)")
 
     @property
     def yaml(self) -> str:
         return model_yaml(self.url)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
