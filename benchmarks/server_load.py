@@ -343,8 +343,13 @@ def reference_python() -> Optional[str]:
     python = os.environ.get("DIALOG_RAILS_REFERENCE_PYTHON")
     candidates = [python] if python else [sys.executable]
     for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", "import nemoguardrails"],
-                                        capture_output=True).returncode == 0:
+        try:
+            found = subprocess.run([candidate, "-c", "import nemoguardrails"],
+                                   capture_output=True).returncode == 0
+        except OSError as error:  # a DIALOG_RAILS_REFERENCE_PYTHON that cannot run
+            print(f"(DIALOG_RAILS_REFERENCE_PYTHON={candidate!r} cannot run: {error})")
+            found = False
+        if found:
             return candidate
     return None
 
