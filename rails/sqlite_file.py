@@ -7,10 +7,15 @@ actions; several may share a file, each with tables of its own).
   rows takes microseconds in WAL mode, several times less than handing it to a worker thread
   (which was most of a server turn's store cost). Should the file be locked for a moment (a
   checkpoint, a recovery), the read waits in a worker thread instead of on the event loop.
-- Writes run in a worker thread, one transaction at a time per file: a lock in this process
-  and an exclusive `flock` on `<file>.lock` across processes. Writers queued on the flock
-  wake as soon as it is released, where SQLite's own busy timeout sleeps and polls
-  (1 ms, 2 ms, 5 ms, ...), which left two server workers idle half the time."""
+- Writes are one transaction at a time per file: a lock in this process and an exclusive
+  `flock` on `<file>.lock` across processes. Writers queued on the flock wake as soon as it
+  is released, where SQLite's own busy timeout sleeps and polls (1 ms, 2 ms, 5 ms, ...),
+  which left two server workers idle half the time.
+- A write runs on the caller's thread when nothing stands in its way (both locks free at
+  once, SQLite's lock taken without waiting): with `synchronous=NORMAL` a commit is a few
+  page writes to the OS cache, cheaper than a thread hop. That connection never checkpoints
+  (a checkpoint syncs to disk); every CHECKPOINT_EVERY of its commits a checkpoint runs in a
+  worker thread. Anything in the way, and the write waits in a worker thread instead."""
 from __future__ import annotations
 
 import asyncio
@@ -28,6 +33,9 @@ except ImportError:  # not POSIX: SQLite's busy timeout alone orders the process
 T = TypeVar("T")
 # How long a write waits for another process's lock before it fails, in seconds.
 BUSY_TIMEOUT = 10
+# Commits on the caller's thread between two checkpoints (SQLite's own default is about
+# every 1,000 pages, a few hundred turns).
+CHECKPOINT_EVERY = 200
 
 
 class SQLiteFile:
@@ -49,6 +57,8 @@ class SQLiteFile:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._inline_writer: sqlite3.Connection | None = None
+        self._inline_commits = 0
         self._closed = False
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
@@ -65,7 +75,7 @@ class SQLiteFile:
             try:
                 return fn(reader, *args)
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
+                if not _is_busy(error):
                     raise
                 if reader.in_transaction:
                     reader.execute("ROLLBACK")
@@ -74,25 +84,23 @@ class SQLiteFile:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(connection, *args)` in one `BEGIN IMMEDIATE` transaction, committed when it
         returns and rolled back when it raises."""
+        done, result = self._write_without_waiting(fn, args)
+        if done:
+            return result
         return await asyncio.to_thread(self.write_now, fn, *args)
 
     def write_now(self, fn: Callable[..., T], *args: Any) -> T:
-        """`write` on the calling thread (for callers already on a worker thread)."""
+        """`write` on the calling thread, waiting for the locks (for callers already on a
+        worker thread)."""
         with self._write_lock, self._file_lock():
-            connection = self._writer
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(connection, *args)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-            return result
+            return _transaction(self._writer, fn, args)
 
     def close(self) -> None:
         with self._write_lock:
             self._closed = True
             self._writer.close()
+            if self._inline_writer is not None:
+                self._inline_writer.close()
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
@@ -110,6 +118,43 @@ class SQLiteFile:
                 self._readers.append(reader)
         return reader
 
+    def _write_without_waiting(self, fn: Callable[..., T], args: tuple) -> tuple[bool, Any]:
+        """(True, result) when the write could run here and now; (False, None) when a lock
+        was taken (it is then run by write_now in a worker thread)."""
+        if self._closed or not self._write_lock.acquire(blocking=False):
+            return False, None
+        try:
+            if not self._try_file_lock():
+                return False, None
+            try:
+                connection = self._inline_writer
+                if connection is None:
+                    connection = self._inline_writer = self._connect(0)
+                    connection.execute("PRAGMA wal_autocheckpoint=0")
+                try:
+                    result = _transaction(connection, fn, args)
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error):
+                        raise
+                    return False, None  # another process's own write: wait in a thread
+            finally:
+                self._unlock_file()
+        finally:
+            self._write_lock.release()
+        self._inline_commits += 1
+        if self._inline_commits % CHECKPOINT_EVERY == 0:
+            threading.Thread(target=self._checkpoint, name="sqlite-checkpoint",
+                             daemon=True).start()
+        return True, result
+
+    def _checkpoint(self) -> None:
+        try:
+            with self._write_lock:
+                if not self._closed:
+                    self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # the next one, or SQLite's own on the thread writer, catches up
+
     def _read_waiting(self, fn: Callable[..., T], *args: Any) -> T:
         with self._write_lock:
             return fn(self._writer, *args)
@@ -123,4 +168,32 @@ class SQLiteFile:
         try:
             yield
         finally:
+            self._unlock_file()
+
+    def _try_file_lock(self) -> bool:
+        if self._lock_file is None:
+            return True
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock_file(self) -> None:
+        if self._lock_file is not None:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def _transaction(connection: sqlite3.Connection, fn: Callable[..., T], args: tuple) -> T:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(connection, *args)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return "locked" in str(error) or "busy" in str(error)

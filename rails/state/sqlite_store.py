@@ -3,7 +3,6 @@ thread, writes in a worker thread, one at a time across processes). A turn is on
 `BEGIN IMMEDIATE` transaction that checks the thread's version before writing anything."""
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import sqlite3
@@ -61,17 +60,11 @@ class SQLiteThreadStore(ThreadStore):
 
     async def commit(self, thread_id: str, *, expected_version: int, config_id: str,
                      messages: list[dict], events: list[dict], dialog: Optional[dict]) -> int:
-        # Encoded here, as the turn left them; deflated on the worker thread before the
-        # write lock is taken.
-        encoded = ([dumps(message) for message in messages], dumps(events).encode(),
-                   None if dialog is None else dumps(dialog))
-
-        def deflate_and_commit() -> int:
-            texts, events_json, dialog_text = encoded
-            return self._file.write_now(_commit, thread_id, expected_version, config_id,
-                                        texts, deflate(events_json), dialog_text)
-
-        return await asyncio.to_thread(deflate_and_commit)
+        # Encoded as the turn left them, before the write lock is taken.
+        return await self._file.write(
+            _commit, thread_id, expected_version, config_id,
+            [dumps(message) for message in messages], deflate(dumps(events).encode()),
+            None if dialog is None else dumps(dialog))
 
     async def append(self, thread_id: str, messages: list[dict]) -> None:
         if messages:

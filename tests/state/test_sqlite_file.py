@@ -139,3 +139,22 @@ def test_an_unopenable_file_names_the_database(tmp_path):
     blocker.write_text("")
     with pytest.raises(ValueError, match=r"cannot open the test database .*x\.db"):
         SQLiteFile(blocker / "x.db", SCHEMA, "the test database")
+
+
+async def test_writes_on_the_callers_thread_are_checkpointed(tmp_path):
+    """Writes that run on the event loop never checkpoint there; the checkpoints made for
+    them in a worker thread keep the write-ahead log from growing without end."""
+    path = tmp_path / "data.db"
+    file = SQLiteFile(path, ("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)",),
+                      "the test database")
+
+    def insert(connection: sqlite3.Connection, data: bytes) -> None:
+        connection.execute("INSERT INTO blobs (data) VALUES (?)", (data,))
+
+    for _ in range(2000):
+        await file.write(insert, b"x" * 4096)  # 8 MB in all
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size < 4 * 1024 * 1024
+    assert await file.read(lambda db: db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]) \
+        == 2000
+    file.close()
