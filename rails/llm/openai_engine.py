@@ -19,6 +19,7 @@ Any other parameter (top_p, seed, ...) is sent in the request body. Models whose
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from typing import Any, Optional
@@ -153,11 +154,10 @@ class OpenAICompatibleModel:
                        temperature: Optional[float] = None, max_tokens: Optional[int] = None,
                        params: Optional[dict] = None,
                        on_token: Optional[TokenHandler] = None) -> Completion:
-        import httpx
 
         self._require_key()
         body = self._body(prompt, stop, temperature, max_tokens, params, on_token is not None)
-        try:
+        with self._transport_errors():
             if on_token is None:
                 response = await self._client().post(self.endpoint, json=body,
                                                      headers=self._headers())
@@ -169,8 +169,14 @@ class OpenAICompatibleModel:
                     text = (await response.aread()).decode("utf-8", "replace")
                     self._check(response.status_code, text)
                 return await self._read_stream(response, on_token)
-        except LLMCallError:
-            raise
+
+    @contextlib.contextmanager
+    def _transport_errors(self):
+        """A timeout or a connection failure as an LLMCallError naming the endpoint."""
+        import httpx
+
+        try:
+            yield
         except httpx.TimeoutException as error:
             raise LLMCallError(f"the model endpoint {self.endpoint} (model {self.model}) did "
                                f"not answer within {self.timeout:g}s: {type(error).__name__}",
@@ -187,7 +193,6 @@ class OpenAICompatibleModel:
         """One chat call offering `tools` (OpenAI's function-tool form); `messages` are sent
         as they are (OpenAI's chat form, with assistant `tool_calls` and `tool` results).
         The completion's `tool_calls` holds what the model asked to run."""
-        import httpx
 
         self._require_key()
         if self.api != "chat":
@@ -206,25 +211,11 @@ class OpenAICompatibleModel:
             body["max_tokens"] = max_tokens
         body.update(self.body_params)
         body.update(params or {})
-        try:
+        with self._transport_errors():
             response = await self._client().post(self.endpoint, json=body,
                                                  headers=self._headers())
-        except httpx.TimeoutException as error:
-            raise LLMCallError(f"the model endpoint {self.endpoint} (model {self.model}) did "
-                               f"not answer within {self.timeout:g}s: {type(error).__name__}",
-                               endpoint=self.endpoint) from error
-        except httpx.HTTPError as error:
-            raise LLMCallError(f"could not reach the model endpoint {self.endpoint} (model "
-                               f"{self.model}): {type(error).__name__}: {error}",
-                               endpoint=self.endpoint) from error
         self._check(response.status_code, response.text)
-        completion = self._parse(response.text)
-        message = completion.raw["choices"][0].get("message") or {}
-        calls = message.get("tool_calls")
-        if calls is not None and not isinstance(calls, list):
-            raise self._bad_answer("`tool_calls` that is not a list", response.text)
-        completion.tool_calls = calls or None
-        return completion
+        return self._parse(response.text)  # (the chat API's: tool_calls read there)
 
     def _check(self, status: int, text: str) -> None:
         if status < 400:

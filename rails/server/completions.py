@@ -58,7 +58,8 @@ class ChatCompletions:
             # A thread of another config is refused before the stream's headers go out (the
             # turn itself checks again, under the thread's lock).
             await self._begin(request, model)
-            await self._passthrough_prior(rails, request)
+            if request.uses_tools is not None:  # (a bad tool sequence too: checked there)
+                await self._passthrough_prior(rails, request)
         return rails, model
 
     async def complete(self, request: ChatRequest) -> dict:
