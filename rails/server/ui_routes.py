@@ -2,10 +2,11 @@
 Content-Security-Policy that allows only this server's own scripts, styles and API, so text a
 bot or user writes can never run as code even if it reached the page as markup.
 
-The stylesheet is inlined into the page when the routes are built: a linked stylesheet blocks
-the first paint for one more request. The policy admits that one `<style>` by its SHA-256
-(never 'unsafe-inline'), computed from the served text, so an edited style.css cannot drift
-from the hash."""
+The stylesheet and the scripts are inlined into the page when the routes are built (the
+modules joined into one script by `ui_bundle`): a linked stylesheet holds the first paint for
+one more request, and modules cost a request per import level. The policy admits the inlined
+`<style>` and `<script>` by their SHA-256 (never 'unsafe-inline'), computed from the served
+text, so an edited file cannot drift from its hash."""
 from __future__ import annotations
 
 import base64
@@ -14,11 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rails.server.ui_bundle import bundle
+
 UI_DIR = Path(__file__).parent / "ui"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                  ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 STYLESHEET_LINK = '<link rel="stylesheet" href="ui/style.css">'
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' {style_hash}; "
+SCRIPT_TAG = '<script type="module" src="ui/js/main.js"></script>'
+POLICY = ("default-src 'none'; script-src 'self' {script_hash}; style-src 'self' {style_hash}; "
           "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
           "frame-ancestors 'none'")
 
@@ -39,22 +43,32 @@ def _file(relative: str) -> tuple[bytes, str, str] | None:
     return content, CONTENT_TYPES[path.suffix], _etag(content)
 
 
+def _inline_text(text: str, tag: str) -> tuple[str, str]:
+    """(the text as the browser will hash it, the CSP source admitting it)."""
+    # The HTML parser turns CR LF into LF before the browser hashes the element's text.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if f"</{tag}" in text.lower():
+        raise RuntimeError(f"{UI_DIR}: an inlined <{tag}> must not contain '</{tag}'")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return text, f"'sha256-{digest}'"
+
+
 @lru_cache(maxsize=None)
-def _page() -> tuple[bytes, str]:
-    """(index.html with style.css inlined, the CSP source that admits that <style>)."""
+def _page() -> tuple[bytes, dict[str, str]]:
+    """(index.html with style.css and the bundled scripts inlined, the CSP hashes of both)."""
     html = (UI_DIR / "index.html").read_text("utf-8")
-    # The browser hashes the element's text after the HTML parser turned CR LF into LF.
-    css = (UI_DIR / "style.css").read_text("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    if html.count(STYLESHEET_LINK) != 1 or "</style" in css.lower():
-        raise RuntimeError(f"{UI_DIR}: index.html must link style.css once as "
-                           f"{STYLESHEET_LINK!r}, and style.css must not close a <style>")
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    return html.replace(STYLESHEET_LINK, f"<style>{css}</style>").encode("utf-8"), \
-        f"'sha256-{digest}'"
+    if html.count(STYLESHEET_LINK) != 1 or html.count(SCRIPT_TAG) != 1:
+        raise RuntimeError(f"{UI_DIR}: index.html must link the stylesheet once as "
+                           f"{STYLESHEET_LINK!r} and the script once as {SCRIPT_TAG!r}")
+    css, style_hash = _inline_text((UI_DIR / "style.css").read_text("utf-8"), "style")
+    script, script_hash = _inline_text(bundle(UI_DIR / "js" / "main.js"), "script")
+    html = html.replace(STYLESHEET_LINK, f"<style>{css}</style>")
+    html = html.replace(SCRIPT_TAG, f'<script type="module">{script}</script>')
+    return html.encode("utf-8"), {"style_hash": style_hash, "script_hash": script_hash}
 
 
 def security_headers() -> dict[str, str]:
-    return {"Content-Security-Policy": POLICY.format(style_hash=_page()[1]),
+    return {"Content-Security-Policy": POLICY.format(**_page()[1]),
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 

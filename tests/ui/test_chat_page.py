@@ -253,9 +253,13 @@ def test_headers_and_the_switch_to_turn_the_page_off(serve, configs):
     page = httpx.get(server.base_url + "/")
     assert page.status_code == 200
     policy = page.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    script = httpx.get(server.base_url + "/ui/js/main.js")
-    assert script.headers["content-type"].startswith("text/javascript")
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    script = re.search(r'<script type="module">(.*?)</script>', page.text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}';" in policy  # only the page's own script runs
+    assert 'src="ui/js/' not in page.text  # one script: no module request before the code runs
+    module = httpx.get(server.base_url + "/ui/js/main.js")  # the sources stay readable
+    assert module.headers["content-type"].startswith("text/javascript")
     assert httpx.get(server.base_url + "/ui/../app.py").status_code == 404
     off = serve(configs, "--disable-chat-ui")
     assert httpx.get(off.base_url + "/").status_code == 404

@@ -256,4 +256,6 @@ async function start() {
   $("input").focus();
 }
 
-start();
+// After the first frame: the page's first paint does not wait for this script's work, and the
+// API calls it starts still answer before a person could read the page.
+requestAnimationFrame(() => setTimeout(start, 0));
