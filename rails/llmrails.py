@@ -468,20 +468,23 @@ class LLMRails(NemoRailsAPI):
         if not isinstance(state, dict) or not isinstance(state.get("events", []), list):
             raise ValueError("`state` must be a dict like {'events': [...]}, as returned in "
                              "GenerationResponse.state")
-        prior = list(state.get("events") or [])
+        prior = state.get("events") or []
         dialog_state = self._cached_state(prior)
         if dialog_state is None and state.get("dialog") is not None:
             # Made by another process (or before a restart): continue from it rather than
             # folding the whole history again. None when the flows changed since.
             dialog_state = self._parts.runtime.load_state(state["dialog"], prior)
-        return prior + events_for_messages(messages), dialog_state
+        # One copy, which the runtime extends: the caller's list is left as it was.
+        events = list(prior)
+        events.extend(events_for_messages(messages))
+        return events, dialog_state
 
     def _cached_state(self, events: list[dict]) -> DialogState | None:
         """The state after the longest prefix of `events` this instance produced (the caller
         usually appends a few events of its own), or None: the runtime then folds the history
         from the start."""
         for end in range(len(events), max(len(events) - 16, 0), -1):
-            key = _events_key(events[:end])
+            key = _events_key(events, end)
             cached = self._state_cache.get(key) if key else None
             if cached is not None and cached.processed == end:
                 return cached.snapshot()
@@ -547,7 +550,9 @@ class LLMRails(NemoRailsAPI):
         return response
 
 
-def _events_key(events: list[dict]) -> str | None:
-    """Identifies a history by its length and the uid of its last event (None: no uid)."""
-    uid = events[-1].get("uid") if events else None
-    return f"{len(events)}:{uid}" if uid else None
+def _events_key(events: list[dict], end: int | None = None) -> str | None:
+    """Identifies the history `events[:end]` by its length and the uid of its last event
+    (None: no uid), without copying it."""
+    end = len(events) if end is None else end
+    uid = events[end - 1].get("uid") if end > 0 else None
+    return f"{end}:{uid}" if uid else None

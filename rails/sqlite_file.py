@@ -11,15 +11,23 @@ actions; several may share a file, each with tables of its own).
   `flock` on `<file>.lock` across processes. Writers queued on the flock wake as soon as it
   is released, where SQLite's own busy timeout sleeps and polls (1 ms, 2 ms, 5 ms, ...),
   which left two server workers idle half the time.
-- A write runs on the caller's thread when nothing stands in its way (both locks free at
-  once, SQLite's lock taken without waiting): with `synchronous=NORMAL` a commit is a few
-  page writes to the OS cache, cheaper than a thread hop. That connection never checkpoints
-  (a checkpoint syncs to disk); every CHECKPOINT_EVERY of its commits a checkpoint runs in a
-  worker thread. Anything in the way, and the write waits in a worker thread instead."""
+- An async write runs on the caller's thread when nothing stands in its way (no write of this
+  process queued, both locks free at once, SQLite's lock taken without waiting): with
+  `synchronous=NORMAL` a commit is a few page writes to the OS cache, cheaper than a thread
+  hop. That connection never checkpoints (a checkpoint syncs to disk); every
+  CHECKPOINT_EVERY of its commits a checkpoint runs in a worker thread.
+- Otherwise the write joins this file's queue, which one writer thread works off: it waits
+  for the locks once, then commits every write queued by then (each its own transaction)
+  before letting go. A thread per waiting write made a convoy: each handed the lock to the
+  next only once it got the GIL back from the busy event loop (up to the interpreter's 5 ms
+  switch interval), and with two server workers writes queued for 40-80 ms. Retrying from
+  the loop was worse when it was saturated: every retry waited behind all the other
+  requests' work, so a few retries cost seconds."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import sqlite3
 import threading
 from pathlib import Path
@@ -59,7 +67,11 @@ class SQLiteFile:
         self._readers: list[sqlite3.Connection] = []
         self._inline_writer: sqlite3.Connection | None = None
         self._inline_commits = 0
+        self._checkpointing = False  # one checkpoint thread at a time
         self._closed = False
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queued = 0  # writes queued and not settled yet (counted on the event loop)
+        self._queue_worker: threading.Thread | None = None
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         connection = sqlite3.connect(str(self.path), check_same_thread=False,
@@ -84,10 +96,18 @@ class SQLiteFile:
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(connection, *args)` in one `BEGIN IMMEDIATE` transaction, committed when it
         returns and rolled back when it raises."""
-        done, result = self._write_without_waiting(fn, args)
-        if done:
-            return result
-        return await asyncio.to_thread(self.write_now, fn, *args)
+        if not self._queued:  # (else this write would overtake the queued ones)
+            done, result = self._write_without_waiting(fn, args)
+            if done:
+                return result
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queued += 1
+        try:
+            self._enqueue((fn, args, future, loop))
+            return await future
+        finally:
+            self._queued -= 1
 
     def write_now(self, fn: Callable[..., T], *args: Any) -> T:
         """`write` on the calling thread, waiting for the locks (for callers already on a
@@ -96,6 +116,9 @@ class SQLiteFile:
             return _transaction(self._writer, fn, args)
 
     def close(self) -> None:
+        if self._queue_worker is not None:
+            self._queue.put(None)  # after the writes queued before it
+            self._queue_worker.join()
         with self._write_lock:
             self._closed = True
             self._writer.close()
@@ -120,7 +143,7 @@ class SQLiteFile:
 
     def _write_without_waiting(self, fn: Callable[..., T], args: tuple) -> tuple[bool, Any]:
         """(True, result) when the write could run here and now; (False, None) when a lock
-        was taken (it is then run by write_now in a worker thread)."""
+        was taken."""
         if self._closed or not self._write_lock.acquire(blocking=False):
             return False, None
         try:
@@ -136,24 +159,67 @@ class SQLiteFile:
                 except sqlite3.OperationalError as error:
                     if not _is_busy(error):
                         raise
-                    return False, None  # another process's own write: wait in a thread
+                    return False, None  # another process's own write: try again later
             finally:
                 self._unlock_file()
         finally:
             self._write_lock.release()
         self._inline_commits += 1
-        if self._inline_commits % CHECKPOINT_EVERY == 0:
+        if self._inline_commits % CHECKPOINT_EVERY == 0 and not self._checkpointing:
+            self._checkpointing = True
             threading.Thread(target=self._checkpoint, name="sqlite-checkpoint",
                              daemon=True).start()
         return True, result
 
+    def _enqueue(self, item: tuple) -> None:
+        if self._closed:
+            raise ValueError(f"{self.what} {str(self.path)!r} is closed")
+        if self._queue_worker is None:
+            self._queue_worker = threading.Thread(target=self._work_off_queue, daemon=True,
+                                                  name=f"sqlite-writer {self.path.name}")
+            self._queue_worker.start()
+        self._queue.put(item)
+
+    def _work_off_queue(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            stop = None in batch
+            batch = [item for item in batch if item is not None]
+            if batch:
+                with self._write_lock, self._file_lock():
+                    for fn, args, future, loop in batch:
+                        try:
+                            outcome = (True, _transaction(self._writer, fn, args))
+                        except BaseException as error:  # the caller's to handle
+                            outcome = (False, error)
+                        try:
+                            loop.call_soon_threadsafe(_settle, future, outcome)
+                        except RuntimeError:
+                            pass  # that loop is closed: nobody waits for this write
+            if stop:
+                return
+
     def _checkpoint(self) -> None:
+        # First without the write lock, on a connection of its own: the bulk of the copying
+        # and its sync to disk (tens of ms) must not hold up this process's writes. Then,
+        # under the lock, the few pages written meanwhile: only a checkpoint that reaches the
+        # end of the log lets the next write start the log over, so it stays bounded.
+        # Busy (another process checkpointing): the next one catches up.
         try:
-            with self._write_lock:
-                if not self._closed:
-                    self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            connection = self._connect(0)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                with self._write_lock:
+                    if not self._closed:
+                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                connection.close()
         except sqlite3.Error:
-            pass  # the next one, or SQLite's own on the thread writer, catches up
+            pass
+        finally:
+            self._checkpointing = False
 
     def _read_waiting(self, fn: Callable[..., T], *args: Any) -> T:
         with self._write_lock:
@@ -182,6 +248,16 @@ class SQLiteFile:
     def _unlock_file(self) -> None:
         if self._lock_file is not None:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+
+
+def _settle(future: asyncio.Future, outcome: tuple[bool, Any]) -> None:
+    if future.done():  # the caller was cancelled; the write itself was made
+        return
+    ok, value = outcome
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _transaction(connection: sqlite3.Connection, fn: Callable[..., T], args: tuple) -> T:

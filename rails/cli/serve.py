@@ -164,9 +164,14 @@ def run(args: argparse.Namespace) -> int:
 
     from rails.server.factory import settings_to_environment
 
+    from rails.server.workers import run_workers
+
     asyncio.run(threads.close())  # this process only supervises the workers
     settings_to_environment(settings)
-    uvicorn.run("rails.server.factory:app_from_environment", factory=True,
-                workers=args.workers, host=args.host, port=args.port, log_level=log_level,
-                **uvicorn_options())
+    try:
+        run_workers("rails.server.factory:app_from_environment", args.workers, args.host,
+                    args.port, {"log_level": log_level, **uvicorn_options()})
+    except OSError as error:
+        print(f"dialog-rails serve: {error}", file=sys.stderr)
+        return 1
     return 0

@@ -57,7 +57,9 @@ class ThreadTurns:
     async def commit(self, turn: ThreadTurn, messages: list[dict], state: dict) -> None:
         """Stores the turn (the messages the client sent and saw, the new events, the new
         dialog state) if the thread is still where the turn began; else ThreadConflict."""
-        events = list(state.get("events") or [])
+        # The turn's own list (generate copied the thread's events before extending them):
+        # kept as it is, not copied again.
+        events = state.get("events") or []
         dialog = state.get("dialog")
         try:
             version = await self.store.commit(

@@ -63,7 +63,7 @@ async def test_a_read_does_not_wait_for_another_process_writing(tmp_path):
         assert await file.read(_read) == 0  # the last committed value, at once
         assert time.monotonic() - started < 0.5
 
-        # A write waits for the other process, on a worker thread: the loop keeps running.
+        # A write waits for the other process without holding up the loop.
         ticks = 0
 
         async def tick() -> None:
@@ -151,10 +151,42 @@ async def test_writes_on_the_callers_thread_are_checkpointed(tmp_path):
     def insert(connection: sqlite3.Connection, data: bytes) -> None:
         connection.execute("INSERT INTO blobs (data) VALUES (?)", (data,))
 
-    for _ in range(2000):
+    for count in range(2000):
         await file.write(insert, b"x" * 4096)  # 8 MB in all
+        if count % 100 == 0:
+            await asyncio.sleep(0.005)  # the pauses a server's loop has between requests
     wal = path.with_name(path.name + "-wal")
     assert wal.stat().st_size < 4 * 1024 * 1024
     assert await file.read(lambda db: db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0]) \
         == 2000
     file.close()
+
+
+async def test_writes_queued_behind_another_process_all_land_in_order(tmp_path):
+    """Writes that find the file locked wait in one queue: none is lost, they land in the
+    order they were made, and a write made after them does not overtake them."""
+    path = str(tmp_path / "data.db")
+    file = SQLiteFile(path, SCHEMA + ("CREATE TABLE log (n INTEGER)",), "the test database")
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, path],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def append(connection: sqlite3.Connection, n: int) -> int:
+        connection.execute("INSERT INTO log VALUES (?)", (n,))
+        return n
+
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        waiting = [asyncio.create_task(file.write(append, n)) for n in range(50)]
+        await asyncio.sleep(0.2)
+        assert not any(task.done() for task in waiting)
+        writer.stdin.close()
+        assert await asyncio.wait_for(asyncio.gather(*waiting), 15) == list(range(50))
+        assert await file.write(append, 50) == 50
+        rows = await file.read(lambda db: db.execute("SELECT n FROM log ORDER BY rowid").fetchall())
+        assert [n for (n,) in rows] == list(range(51))
+        assert await file.read(_read) == 1000  # the other process's write landed too
+    finally:
+        if not writer.stdin.closed:
+            writer.stdin.close()
+        writer.wait(30)
+        file.close()
