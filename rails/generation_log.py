@@ -124,6 +124,32 @@ def build_generation_log(turn_log: TurnLog) -> GenerationLog:
     return result
 
 
+def build_usage_log(turn_log: TurnLog) -> GenerationLog:
+    """The stats a caller that reads only token usage needs (the model calls' counts, tokens
+    and time, the turn's duration) and the errors, without the rails and actions of the whole
+    log, which cost a server turn about a tenth of its time."""
+    result = GenerationLog()
+    stats = result.stats
+    for entry in turn_log.entries:
+        if entry[0] != "action" or entry[2].action_name in IGNORED_ACTIONS:
+            continue
+        for call in entry[2].llm_calls:
+            stats.llm_calls_count += 1
+            stats.llm_calls_duration += _call_field(call, "duration") or 0
+            stats.llm_calls_total_prompt_tokens += _call_field(call, "prompt_tokens") or 0
+            stats.llm_calls_total_completion_tokens += \
+                _call_field(call, "completion_tokens") or 0
+            stats.llm_calls_total_tokens += _call_field(call, "total_tokens") or 0
+    if turn_log.entries:
+        stats.total_duration = turn_log.entries[-1][1] - turn_log.entries[0][1]
+    result.errors = [error_info(error) for error in turn_log.errors if error is not None]
+    return result
+
+
+def _call_field(call: Any, name: str) -> Any:
+    return call.get(name) if isinstance(call, dict) else getattr(call, name, None)
+
+
 def _is_general_generation(rail: ActivatedRail) -> bool:
     actions = rail.executed_actions
     return (len(actions) == 1 and len(actions[0].llm_calls) == 1

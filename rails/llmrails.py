@@ -522,7 +522,12 @@ class LLMRails(NemoRailsAPI):
                 context = {key: context.get(key) for key in options.output_vars}
             response.output_data = context
         wanted = options.log
-        if wanted.activated_rails or wanted.llm_calls or wanted.internal_events \
+        if wanted._usage and not (wanted.activated_rails or wanted.llm_calls
+                                  or wanted.internal_events or wanted.colang_history):
+            from rails.generation_log import build_usage_log
+
+            response.log = build_usage_log(turn_log)
+        elif wanted.activated_rails or wanted.llm_calls or wanted.internal_events \
                 or wanted.colang_history or turn_log.errors:
             full = build_generation_log(turn_log)
             response.log = GenerationLog(stats=full.stats, errors=full.errors)

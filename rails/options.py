@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 
 class RailType(str, Enum):
@@ -42,6 +42,9 @@ class GenerationLogOptions(BaseModel):
     llm_calls: bool = False
     internal_events: bool = False
     colang_history: bool = False
+    # Not an option callers set: the server asks for the stats and errors alone (the token
+    # usage of its answers), which are much cheaper than any part of the log.
+    _usage: bool = PrivateAttr(default=False)
 
 
 class GenerationRailsOptions(BaseModel):

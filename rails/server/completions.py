@@ -68,7 +68,7 @@ class ChatCompletions:
         if not request.log_requested:
             # The log's stats give the token usage; the log itself is not returned. (These
             # options were parsed for this request alone: no copy needed.)
-            options.log.activated_rails = True
+            options.log._usage = True
         if request.thread_id is not None:
             return await self._complete_on_thread(request, rails, model, options)
         state = None
