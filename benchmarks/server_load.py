@@ -2,8 +2,12 @@
 config, and against NeMo Guardrails' server on the same config when `nemoguardrails` is
 importable (here or in the interpreter named by DIALOG_RAILS_REFERENCE_PYTHON).
 
-    python benchmarks/server_load.py [--seconds 4] [--concurrency 1,10,50,200]
+    python benchmarks/server_load.py [--seconds 4] [--concurrency 1,10,50,200] [--rounds 3]
     DIALOG_RAILS_REFERENCE_PYTHON=.venv-nemo/bin/python python benchmarks/server_load.py
+
+All servers run at once and are measured one after the other in every cell, for `--rounds`
+rounds; each cell reports its median round. (This machine's speed drifts by a third over
+minutes: servers measured minutes apart gave ratios that moved by as much.)
 
 For each server, worker count, mode (stateless: one message, no history kept; threads: a
 `thread_id` per conversation, only the new message sent) and number of concurrent
@@ -378,6 +382,8 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,10,50,200")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--threads-for-rss", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every cell this many times; the median round counts")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -386,39 +392,51 @@ def main() -> int:
     levels = [int(item) for item in args.concurrency.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="server-load-"))
     cpus = sorted(os.sched_getaffinity(0))
-    table: dict[tuple[str, str, int], Result] = {}
-    rss: dict[str, float] = {}
+    # The client always on the last CPU (the same placement for every server, so one and two
+    # workers are compared alike); one worker on the first, two workers wherever the kernel
+    # puts them.
+    client_cpus = {cpus[-1]} if len(cpus) > 1 else None
+    table: dict[tuple[str, str, int], list[Result]] = {}
+    started: list[Server] = []
     try:
         root = make_config(workdir / "configs").parent
         for server, count in servers(root, workdir, [int(w) for w in args.workers.split(",")]):
-            # The client always on the last CPU (the same placement for every server, so
-            # one and two workers are compared alike); one worker on the first, two workers
-            # wherever the kernel puts them.
-            server_cpus = {cpus[0]} if count == 1 and len(cpus) > 1 else None
-            client_cpus = {cpus[-1]} if len(cpus) > 1 else None
-            server.start(server_cpus)
-            try:
-                for mode in ("stateless", "threads"):
-                    for level in levels:
+            started.append(server.start({cpus[0]} if count == 1 and len(cpus) > 1 else None))
+        # Every server is measured right after the others, cell by cell and round by round:
+        # this machine's speed drifts over minutes, and only figures taken side by side
+        # compare.
+        for round_number in range(1, args.rounds + 1):
+            for mode in ("stateless", "threads"):
+                for level in levels:
+                    for server in started:
                         result = load_in_subprocess(server, level, args.seconds,
                                                     mode == "threads", client_cpus)
-                        table[(server.name, mode, level)] = result
-                        print(f"{server.name:<18} {mode:<9} c={level:<4} "
+                        table.setdefault((server.name, mode, level), []).append(result)
+                        print(f"[{round_number}] {server.name:<18} {mode:<9} c={level:<4} "
                               f"{result.rate:8.1f} req/s  p50 {result.percentile(0.5):7.1f} ms"
                               f"  p99 {result.percentile(0.99):7.1f} ms  errors "
                               f"{result.errors}", flush=True)
-                rss[server.name] = measure_rss(server, args.threads_for_rss)
-            finally:
-                server.stop()
+        for server in started:
+            measure_rss(server, args.threads_for_rss)
     finally:
+        for server in started:
+            server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    report(table, levels)
+    report({key: _median_round(results) for key, results in table.items()}, levels,
+           args.rounds)
     return 0
 
 
-def report(table: dict, levels: list[int]) -> None:
+def _median_round(results: list[Result]) -> Result:
+    """The round with the median rate (its latencies with it); errors of every round."""
+    chosen = sorted(results, key=lambda result: result.rate)[len(results) // 2]
+    return Result(chosen.requests, sum(result.errors for result in results), chosen.seconds,
+                  chosen.latencies)
+
+
+def report(table: dict, levels: list[int], rounds: int = 1) -> None:
     names = sorted({name for name, _, _ in table})
-    print("\nsummary")
+    print(f"\nsummary (each cell: the round with the median rate, of {rounds})")
     for name in names:
         for mode in ("stateless", "threads"):
             cells = [table[(name, mode, level)] for level in levels if (name, mode, level) in table]
