@@ -102,12 +102,9 @@ class SQLiteFile:
                 return result
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queued += 1
-        try:
-            self._enqueue((fn, args, future, loop))
-            return await future
-        finally:
-            self._queued -= 1
+        self._enqueue((fn, args, future, loop))
+        self._queued += 1  # until the writer thread settles it (a cancelled caller included)
+        return await future
 
     def write_now(self, fn: Callable[..., T], *args: Any) -> T:
         """`write` on the calling thread, waiting for the locks (for callers already on a
@@ -187,19 +184,40 @@ class SQLiteFile:
                 batch.append(self._queue.get())
             stop = None in batch
             batch = [item for item in batch if item is not None]
-            if batch:
+            done = 0
+            try:
+                if not batch:
+                    return
                 with self._write_lock, self._file_lock():
                     for fn, args, future, loop in batch:
                         try:
                             outcome = (True, _transaction(self._writer, fn, args))
                         except BaseException as error:  # the caller's to handle
                             outcome = (False, error)
-                        try:
-                            loop.call_soon_threadsafe(_settle, future, outcome)
-                        except RuntimeError:
-                            pass  # that loop is closed: nobody waits for this write
+                        self._settle_soon(future, loop, outcome)
+                        done += 1
+            except BaseException as error:  # (the locks): the rest of the batch not written
+                for _, _, future, loop in batch[done:]:
+                    self._settle_soon(future, loop, (False, error))
             if stop:
                 return
+
+    def _settle_soon(self, future: asyncio.Future, loop: asyncio.AbstractEventLoop,
+                     outcome: tuple[bool, Any]) -> None:
+        def settle() -> None:
+            self._queued -= 1
+            if future.done():  # the caller was cancelled; the write itself was made
+                return
+            ok, value = outcome
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+        try:
+            loop.call_soon_threadsafe(settle)
+        except RuntimeError:
+            pass  # that loop is closed: nobody waits for this write
 
     def _checkpoint(self) -> None:
         # First without the write lock, on a connection of its own: the bulk of the copying
@@ -248,16 +266,6 @@ class SQLiteFile:
     def _unlock_file(self) -> None:
         if self._lock_file is not None:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
-
-
-def _settle(future: asyncio.Future, outcome: tuple[bool, Any]) -> None:
-    if future.done():  # the caller was cancelled; the write itself was made
-        return
-    ok, value = outcome
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
 
 
 def _transaction(connection: sqlite3.Connection, fn: Callable[..., T], args: tuple) -> T:

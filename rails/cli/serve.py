@@ -163,7 +163,6 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from rails.server.factory import settings_to_environment
-
     from rails.server.workers import run_workers
 
     asyncio.run(threads.close())  # this process only supervises the workers

@@ -7,7 +7,8 @@ Each module becomes a function scope that returns its exports, in dependency ord
 becomes a `const` bound to what that scope returned. That holds for the forms the page uses
 (named or namespace imports of `./x.js`, exported functions, classes and consts); anything else
 (a default export, `export let`, a re-export, a bare import) is refused when the server starts,
-naming the file and line, rather than bundled into something that behaves differently."""
+naming the file and the statement, rather than bundled into something that behaves
+differently."""
 from __future__ import annotations
 
 import re
