@@ -45,10 +45,6 @@ def bind_sockets(host: str, port: int, count: int) -> list[socket.socket]:
 class WorkerPerSocket(Multiprocess):
     """Multiprocess, except that worker i is always started on socket i."""
 
-    def __init__(self, config: Config, sockets: list[socket.socket]):
-        super().__init__(config, sockets)
-        self.processes_num = len(sockets)
-
     def _start(self, slot: int) -> Process:
         process = Process(self.config, [self.sockets[slot]])
         process.start()
