@@ -15,23 +15,26 @@ So, in a server process:
   not walk it. Frozen objects are still freed by reference counting; only a cycle among them
   that becomes garbage stays;
 - for those, a sweep (unfreeze, one full collection, freeze again) runs on a timer whose
-  period adapts: it doubles, up to SWEEP_MAX_SECONDS, while sweeps find next to no garbage,
-  and halves, down to SWEEP_MIN_SECONDS, when they find some. A sweep is as long as a full
-  collection was; on a server that makes no cycles it comes every few minutes instead of
-  every few seconds."""
+  period adapts: it doubles, up to SWEEP_MAX_SECONDS, while sweeps find little garbage, and
+  halves, down to SWEEP_MIN_SECONDS, when they find much. A sweep is as long as a full
+  collection was (450 ms over 450,000 objects); on a server whose garbage cycles are a few
+  objects per closed connection it comes every few minutes instead of every few seconds, and
+  each worker's timer is jittered so that two workers do not pause at once."""
 from __future__ import annotations
 
 import atexit
 import gc
+import random
 import threading
 
 # Allocations between young collections (CPython's default: 700).
 YOUNG_THRESHOLD = 10_000
 SWEEP_MIN_SECONDS = 10.0
 SWEEP_MAX_SECONDS = 600.0
-# A sweep that finds more garbage than this share of the objects it walked shortens the
-# period; one that finds less than a tenth of it lengthens it.
-SWEEP_GARBAGE_SHARE = 0.01
+# A sweep that finds less garbage than the first share of the objects it walked lengthens the
+# period, one that finds more than the second shortens it: the garbage waiting for a sweep
+# stays around a few percent of the heap.
+SWEEP_GARBAGE_SHARES = (0.02, 0.10)
 
 
 class SurvivorFreezer:
@@ -67,14 +70,15 @@ class SurvivorFreezer:
             gc.freeze()
         finally:
             self.sweeping = False
-        if found > walked * SWEEP_GARBAGE_SHARE:
+        little, much = SWEEP_GARBAGE_SHARES
+        if found > walked * much:
             self.period = max(SWEEP_MIN_SECONDS, self.period / 2)
-        elif found < walked * SWEEP_GARBAGE_SHARE / 10:
+        elif found < walked * little:
             self.period = min(SWEEP_MAX_SECONDS, self.period * 2)
         return found
 
     def _sweep_periodically(self) -> None:
-        while not self._stopped.wait(self.period):
+        while not self._stopped.wait(self.period * random.uniform(0.75, 1.25)):
             self.sweep()
 
 

@@ -68,7 +68,7 @@ def test_the_sweep_period_grows_while_sweeps_find_no_garbage_and_shrinks_when_th
             freezer.sweep()
         assert freezer.period == SWEEP_MAX_SECONDS
         garbage = []
-        for _ in range(gc.get_freeze_count() // 20 + 10):
+        for _ in range(gc.get_freeze_count() // 4 + 10):
             node = []
             node.append(node)
             garbage.append(node)
@@ -77,7 +77,7 @@ def test_the_sweep_period_grows_while_sweeps_find_no_garbage_and_shrinks_when_th
         assert freezer.sweep() > 0 and freezer.period == SWEEP_MAX_SECONDS / 2
         freezer.period = SWEEP_MIN_SECONDS * 1.5
         garbage = []
-        for _ in range(gc.get_freeze_count() // 20 + 10):
+        for _ in range(gc.get_freeze_count() // 4 + 10):
             node = []
             node.append(node)
             garbage.append(node)
