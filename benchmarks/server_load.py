@@ -4,6 +4,7 @@ importable (here or in the interpreter named by DIALOG_RAILS_REFERENCE_PYTHON).
 
     python benchmarks/server_load.py [--seconds 4] [--concurrency 1,10,50,200] [--rounds 3]
     DIALOG_RAILS_REFERENCE_PYTHON=.venv-nemo/bin/python python benchmarks/server_load.py
+    python benchmarks/server_load.py --modes threads --warm-turns 10 --threads-for-rss 0
 
 All servers run at once and are measured one after the other in every cell, for `--rounds`
 rounds; each cell reports its median round. (This machine's speed drifts by a third over
@@ -13,6 +14,12 @@ For each server, worker count, mode (stateless: one message, no history kept; th
 `thread_id` per conversation, only the new message sent) and number of concurrent
 conversations it prints requests/s, p50/p99 latency and errors; then the RSS each server
 needs per 1,000 stored threads, and our ratios to the reference.
+
+By default a thread is as long as its server made it in the window, so the servers do not
+do the same work: NeMo's server replays a thread's whole history every turn and gets faster
+as its threads get shorter (at 200 conversations each of its threads had one or two turns,
+ours fifteen). `--warm-turns N` makes every thread N turns long before the window opens, on
+every server alike.
 
 The load generator is deliberately light so it is not the bottleneck: one process, asyncio
 with raw keep-alive sockets (one connection per conversation, requests prebuilt, responses
@@ -228,19 +235,45 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def conversation(server: Server, threads: bool, stop_at: float, out: Result,
-                       expected: bytes) -> None:
+class Window:
+    """The measured window, opened once every conversation has made its warm-up turns."""
+
+    def __init__(self, concurrency: int, seconds: float):
+        self.waiting = concurrency
+        self.seconds = seconds
+        self.opened = asyncio.Event()
+        self.started = self.stop_at = 0.0
+
+    def ready(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.started = time.perf_counter()
+            self.stop_at = self.started + self.seconds
+            self.opened.set()
+
+
+async def conversation(server: Server, threads: bool, window: Window, out: Result,
+                       expected: bytes, warm_turns: int = 0) -> None:
     texts = ["hello", "how do I return an item?"]
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     except OSError:
         out.errors += 1
+        window.ready()
         return
     thread_id = f"bench-{uuid.uuid4().hex}" if threads else None
     prebuilt = [request_bytes(server, server.body(text, thread_id)) for text in texts]
     turn = 0
     try:
-        while time.perf_counter() < stop_at:
+        for turn in range(warm_turns):  # not measured: the thread reaches its length first
+            writer.write(prebuilt[turn % 2])
+            status, _ = await read_response(reader)
+            if status != 200:
+                out.errors += 1
+        turn = warm_turns
+        window.ready()
+        await window.opened.wait()
+        while time.perf_counter() < window.stop_at:
             started = time.perf_counter()
             writer.write(prebuilt[turn % 2])
             try:
@@ -261,25 +294,26 @@ async def conversation(server: Server, threads: bool, stop_at: float, out: Resul
         writer.close()
 
 
-async def run_load(server: Server, concurrency: int, seconds: float, threads: bool) -> Result:
+async def run_load(server: Server, concurrency: int, seconds: float, threads: bool,
+                   warm_turns: int = 0) -> Result:
+    """Connections are opened (and threads warmed up) first, then measured for `seconds`."""
     out = Result(0, 0, seconds, [])
-    # Connections are opened first, then measured for `seconds`.
-    stop_at = time.perf_counter() + seconds
-    started = time.perf_counter()
-    await asyncio.gather(*(conversation(server, threads, stop_at, out, b"Hello! How can I help")
+    window = Window(concurrency, seconds)
+    await asyncio.gather(*(conversation(server, threads, window, out,
+                                        b"Hello! How can I help", warm_turns)
                            for _ in range(concurrency)))
-    out.seconds = time.perf_counter() - started
+    out.seconds = time.perf_counter() - window.started
     return out
 
 
 def load_in_subprocess(server: Server, concurrency: int, seconds: float, threads: bool,
-                       cpus: Optional[set]) -> Result:
+                       cpus: Optional[set], warm_turns: int = 0) -> Result:
     """The generator runs in its own process (pinned away from a one-worker server)."""
     spec = json.dumps({"name": server.name, "port": server.port, "nemo": server.nemo,
                        "concurrency": concurrency, "seconds": seconds, "threads": threads,
-                       "cpus": sorted(cpus) if cpus else None})
+                       "cpus": sorted(cpus) if cpus else None, "warm_turns": warm_turns})
     done = subprocess.run([sys.executable, __file__, "--client", spec], capture_output=True,
-                          text=True, timeout=seconds * 4 + 120)
+                          text=True, timeout=seconds * 4 + 120 + concurrency * warm_turns)
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed: {done.stderr}")
     data = json.loads(done.stdout)
@@ -291,7 +325,8 @@ def client_main(spec_text: str) -> None:
     if spec["cpus"]:
         os.sched_setaffinity(0, set(spec["cpus"]))
     server = Server(spec["name"], [], spec["port"], nemo=spec["nemo"])
-    result = asyncio.run(run_load(server, spec["concurrency"], spec["seconds"], spec["threads"]))
+    result = asyncio.run(run_load(server, spec["concurrency"], spec["seconds"], spec["threads"],
+                                  spec.get("warm_turns", 0)))
     print(json.dumps({"requests": result.requests, "errors": result.errors,
                       "seconds": result.seconds, "latencies": result.latencies}))
 
@@ -384,6 +419,10 @@ def main() -> int:
     parser.add_argument("--threads-for-rss", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every cell this many times; the median round counts")
+    parser.add_argument("--modes", default="stateless,threads")
+    parser.add_argument("--warm-turns", type=int, default=0,
+                        help="with threads: turns each conversation makes on its thread before "
+                        "the window opens, so every server's threads are at least that long")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -406,18 +445,20 @@ def main() -> int:
         # this machine's speed drifts over minutes, and only figures taken side by side
         # compare.
         for round_number in range(1, args.rounds + 1):
-            for mode in ("stateless", "threads"):
+            for mode in args.modes.split(","):
                 for level in levels:
                     for server in started:
-                        result = load_in_subprocess(server, level, args.seconds,
-                                                    mode == "threads", client_cpus)
+                        result = load_in_subprocess(
+                            server, level, args.seconds, mode == "threads", client_cpus,
+                            args.warm_turns if mode == "threads" else 0)
                         table.setdefault((server.name, mode, level), []).append(result)
                         print(f"[{round_number}] {server.name:<18} {mode:<9} c={level:<4} "
                               f"{result.rate:8.1f} req/s  p50 {result.percentile(0.5):7.1f} ms"
                               f"  p99 {result.percentile(0.99):7.1f} ms  errors "
                               f"{result.errors}", flush=True)
         for server in started:
-            measure_rss(server, args.threads_for_rss)
+            if args.threads_for_rss:
+                measure_rss(server, args.threads_for_rss)
     finally:
         for server in started:
             server.stop()
