@@ -357,13 +357,13 @@ def measure_rss(server: Server, count: int) -> float:
     before = server.rss_bytes()
     asyncio.run(store_threads(server, count))
     first = (server.rss_bytes() - before) / count * 1000
-    text = f"{server.name:<18} RSS +{first / 1e6:.1f} MB per 1,000 stored threads"
+    text = f"{server.name:<18} RSS {first / 1e6:+.1f} MB per 1,000 stored threads"
     if not server.nemo:
         asyncio.run(store_threads(server, 2200))
         before = server.rss_bytes()
         asyncio.run(store_threads(server, count))
         steady = (server.rss_bytes() - before) / count * 1000
-        text += f" (+{steady / 1e6:.1f} MB once the 2,048-conversation cache is full)"
+        text += f" ({steady / 1e6:+.1f} MB once the 2,048-conversation cache is full)"
     print(text + f"; {server.rss_bytes() / 1e6:.0f} MB in all", flush=True)
     return first
 
