@@ -4,10 +4,9 @@ The cyclic collector cost a busy server its tail latency and, as its caches fill
 fifth of its throughput. A server holds many long-lived objects (the loaded configs, the
 events of the recent conversations kept in memory to extend them) and makes almost no cycles
 while serving (measured with automatic collection off: a few objects per connection, none per
-turn). Yet
-CPython's collector keeps walking the survivors: a middle-generation collection took 22-35 ms,
-a full one 130 ms and more as the conversation caches filled, every few thousand turns, and
-all in-flight requests waited for it (p99 1,085 ms against a 250 ms median).
+turn). Yet CPython's collector kept walking the survivors: a middle-generation collection took
+22-35 ms, a full one 130 ms and more as the conversation caches filled, every few thousand
+turns, and all in-flight requests waited for it (p99 1,085 ms against a 250 ms median).
 
 So, in a server process:
 - young collections run less often (every YOUNG_THRESHOLD allocations), so fewer short-lived
