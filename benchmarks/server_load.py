@@ -481,6 +481,8 @@ def report(table: dict, levels: list[int], rounds: int = 1) -> None:
     for name in names:
         for mode in ("stateless", "threads"):
             cells = [table[(name, mode, level)] for level in levels if (name, mode, level) in table]
+            if not cells:  # (a mode not measured)
+                continue
             ratios = [c.percentile(0.99) / c.percentile(0.5) for c in cells if c.latencies]
             print(f"  {name:<18} {mode:<9} errors {sum(c.errors for c in cells)}; "
                   f"p99/p50 at most {max(ratios, default=float('nan')):.1f}")
