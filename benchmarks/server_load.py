@@ -273,6 +273,9 @@ async def conversation(server: Server, threads: bool, window: Window, out: Resul
         turn = warm_turns
         window.ready()
         await window.opened.wait()
+        if warm_turns:  # a fresh connection: the server may drop one left idle meanwhile
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         while time.perf_counter() < window.stop_at:
             started = time.perf_counter()
             writer.write(prebuilt[turn % 2])
@@ -441,6 +444,11 @@ def main() -> int:
         root = make_config(workdir / "configs").parent
         for server, count in servers(root, workdir, [int(w) for w in args.workers.split(",")]):
             started.append(server.start({cpus[0]} if count == 1 and len(cpus) > 1 else None))
+        # Memory first, on fresh servers: later, with the caches full of long threads, a
+        # garbage-collector sweep frees more in a moment than 1,000 threads take.
+        for server in started:
+            if args.threads_for_rss:
+                measure_rss(server, args.threads_for_rss)
         # Every server is measured right after the others, cell by cell and round by round:
         # this machine's speed drifts over minutes, and only figures taken side by side
         # compare.
@@ -456,9 +464,6 @@ def main() -> int:
                               f"{result.rate:8.1f} req/s  p50 {result.percentile(0.5):7.1f} ms"
                               f"  p99 {result.percentile(0.99):7.1f} ms  errors "
                               f"{result.errors}", flush=True)
-        for server in started:
-            if args.threads_for_rss:
-                measure_rss(server, args.threads_for_rss)
     finally:
         for server in started:
             server.stop()
