@@ -12,8 +12,8 @@ minutes: servers measured minutes apart gave ratios that moved by as much.)
 
 For each server, worker count, mode (stateless: one message, no history kept; threads: a
 `thread_id` per conversation, only the new message sent) and number of concurrent
-conversations it prints requests/s, p50/p99 latency and errors; then the RSS each server
-needs per 1,000 stored threads, and our ratios to the reference.
+conversations it prints requests/s, p50/p99 latency and errors, and our ratios to the
+reference; first, on the fresh servers, the RSS each needs per 1,000 stored threads.
 
 By default a thread is as long as its server made it in the window, so the servers do not
 do the same work: NeMo's server replays a thread's whole history every turn and gets faster
