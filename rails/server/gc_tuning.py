@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
 import random
 import threading
 
@@ -45,10 +46,15 @@ class SurvivorFreezer:
 
     def install(self) -> None:
         gc.callbacks.append(self.after_collection)
-        threading.Thread(target=self._sweep_periodically, daemon=True,
-                         name="gc-sweeper").start()
+        self._start_sweeper()
+        # A forked child has no threads but the one that forked: it gets a sweeper of its own.
+        os.register_at_fork(after_in_child=self._start_sweeper)
         # (The interpreter's last collections, at exit, run as usual.)
         atexit.register(self.uninstall)
+
+    def _start_sweeper(self) -> None:
+        threading.Thread(target=self._sweep_periodically, daemon=True,
+                         name="gc-sweeper").start()
 
     def uninstall(self) -> None:
         self._stopped.set()

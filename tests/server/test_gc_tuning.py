@@ -55,6 +55,32 @@ def test_a_frozen_cycle_that_becomes_garbage_is_collected_by_the_next_sweep():
     """))
 
 
+def test_a_forked_child_sweeps_too():
+    out = run("""
+        import gc, os, time, weakref
+        from rails.server.gc_tuning import SurvivorFreezer
+
+        class Node:
+            pass
+
+        SurvivorFreezer(period=0.2).install()
+        pid = os.fork()
+        if pid == 0:
+            cycle = Node()
+            cycle.me = cycle
+            alive = weakref.ref(cycle)
+            gc.collect(0)
+            del cycle
+            deadline = time.monotonic() + 10
+            while alive() is not None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os._exit(0 if alive() is None else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+    """)
+    assert out == "0", "the forked child's frozen cycle was never swept"
+
+
 def test_the_sweep_period_grows_while_sweeps_find_no_garbage_and_shrinks_when_they_do():
     print(run("""
         import gc
